@@ -1,0 +1,57 @@
+//! `fairtrain`: the command-line side of fairtrain for creators, buyers,
+//! auditors and operators. Everything it verifies, it verifies offline with
+//! the same `fairtrain-core` the Worker runs.
+
+mod client;
+mod commands;
+mod random;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fairtrain", version, about = "consent, provenance and creator payouts for AI training data")]
+struct Cli {
+    /// Base URL of the fairtrain API.
+    #[arg(long, global = true, env = "FAIRTRAIN_URL", default_value = "http://127.0.0.1:8787")]
+    url: String,
+    /// Bearer token: the operator token or an API key.
+    #[arg(long, global = true, env = "FAIRTRAIN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 key pair and print its did:key.
+    Keygen(commands::keygen::Args),
+    /// Print a fresh .dev.vars (development secrets) for `wrangler dev`.
+    DevVars,
+    /// The platform's signing keys.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
+    /// Service health.
+    Health,
+    /// Show whom the credentials authenticate as.
+    Whoami,
+    /// Operator administration.
+    #[command(subcommand)]
+    Admin(commands::admin::Command),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let api = client::Api::new(&cli.url, cli.token.clone());
+    let result = match cli.command {
+        Command::Keygen(args) => commands::keygen::run(args),
+        Command::DevVars => commands::dev_vars::run(),
+        Command::Keys(cmd) => commands::keys::run(&api, cmd),
+        Command::Health => api.get("/healthz").and_then(|v| commands::print_json(&v)),
+        Command::Whoami => api.get("/v1/whoami").and_then(|v| commands::print_json(&v)),
+        Command::Admin(cmd) => commands::admin::run(&api, cmd),
+    };
+    if let Err(e) = result {
+        eprintln!("fairtrain: {e:#}");
+        std::process::exit(1);
+    }
+}

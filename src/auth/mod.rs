@@ -1,0 +1,41 @@
+//! Authentication (who is calling) and authorisation (may they).
+//!
+//! Three kinds of credentials exist: the operator's bootstrap token and API
+//! keys (both `Authorization: Bearer`), and creators' HTTP Message Signatures
+//! made with their own did:key. Endpoints declare the roles they accept with
+//! `require`; a missing or invalid credential is 401, a wrong role 403.
+
+mod bearer;
+
+use fairtrain_core::principal::{Principal, Role};
+
+use crate::context::Cx;
+use crate::error::{ApiError, ApiResult};
+
+/// Who sent the request, if anyone credibly did. Invalid credentials are an
+/// error (401), never silently anonymous.
+pub async fn authenticate(cx: &Cx) -> ApiResult<Option<Principal>> {
+    if let Some(value) = cx.header("Authorization") {
+        let token = value
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+        return bearer::authenticate(cx, token).await.map(Some);
+    }
+    Ok(None)
+}
+
+/// Authenticate and check the caller holds one of `roles`.
+pub async fn require(cx: &Cx, roles: &[Role]) -> ApiResult<Principal> {
+    let principal = authenticate(cx)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("this endpoint requires credentials"))?;
+    if roles.contains(&principal.role) {
+        Ok(principal)
+    } else {
+        let wanted = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
+        Err(ApiError::forbidden(format!("this endpoint is for {wanted}; the credentials are for {}", principal.role))
+            .with("role", principal.role.as_str()))
+    }
+}

@@ -1,0 +1,53 @@
+//! What a handler gets: the request, the bindings, and per-request facts.
+
+use fairtrain_core::time::Timestamp;
+use worker::{Env, Method, Request, Url};
+
+use crate::error::{ApiError, ApiResult};
+
+pub struct Cx {
+    pub req: Request,
+    pub env: Env,
+    pub url: Url,
+    pub method: Method,
+    pub request_id: String,
+    /// Milliseconds since the Unix epoch (= `now`).
+    pub now_ms: u64,
+    now: Timestamp,
+}
+
+impl Cx {
+    pub fn new(req: Request, env: Env, request_id: String) -> ApiResult<Cx> {
+        let url = req.url().map_err(|e| ApiError::bad_request(format!("unparseable request URL: {e}")))?;
+        // workers-rs maps any method it does not know to GET; treat those as
+        // OPTIONS, which no route accepts, so they get 405 instead of a GET.
+        let raw = req.inner().method();
+        let method = if Method::all().iter().any(|m| m.as_ref() == raw) { req.method() } else { Method::Options };
+        let now_ms = worker::Date::now().as_millis();
+        let now = Timestamp::from_unix_millis(now_ms as i64).map_err(ApiError::internal)?;
+        Ok(Cx { req, env, url, method, request_id, now_ms, now })
+    }
+
+    /// The request's time, read once so one request sees one time.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// A string variable or secret from the environment, if set and non-empty.
+    pub fn config(&self, name: &str) -> Option<String> {
+        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// Development mode relaxes what production forbids (loopback webhooks, debug routes).
+    pub fn is_development(&self) -> bool {
+        self.config("ENVIRONMENT").as_deref() == Some("development")
+    }
+
+    pub fn db(&self) -> ApiResult<worker::D1Database> {
+        self.env.d1("DB").map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
+    }
+}

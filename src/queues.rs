@@ -1,0 +1,51 @@
+//! Queue consumers, dispatched by queue name.
+//!
+//! Dead-letter queues are drained into D1 (`dead_letters`), where an operator
+//! can see and replay them: a message that exhausted its retries is parked,
+//! never dropped. The main queues' consumers arrive with the issues that
+//! produce their messages; until then their messages are retried, and so end
+//! up in the dead-letter table rather than lost.
+
+use worker::{console_error, console_warn, Env, MessageBatch, MessageExt, Result};
+use wasm_bindgen::JsValue;
+
+pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> Result<()> {
+    let queue = batch.queue();
+    if queue.ends_with("-dlq") {
+        return park_dead_letters(&queue, batch, &env).await;
+    }
+    console_warn!("queue {queue}: no consumer yet; {} messages will be retried", batch.messages()?.len());
+    batch.retry_all();
+    Ok(())
+}
+
+/// Store each dead letter once (keyed by queue and message id), then ack it.
+/// A failed insert leaves the message to be redelivered.
+async fn park_dead_letters(queue: &str, batch: MessageBatch<serde_json::Value>, env: &Env) -> Result<()> {
+    let db = env.d1("DB")?;
+    let source = queue.trim_end_matches("-dlq");
+    for message in batch.messages()? {
+        let body = serde_json::to_string(message.body())?;
+        let stored = db
+            .prepare(
+                "INSERT OR IGNORE INTO dead_letters (queue, message_id, body, first_sent_at, parked_at) \
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .bind(&[
+                JsValue::from_str(source),
+                JsValue::from_str(&message.id()),
+                JsValue::from_str(&body),
+                JsValue::from_str(&message.timestamp().to_string()),
+            ])?
+            .run()
+            .await;
+        match stored {
+            Ok(_) => message.ack(),
+            Err(e) => {
+                console_error!("dead letter {} from {source} not stored, will retry: {e}", message.id());
+                message.retry();
+            }
+        }
+    }
+    Ok(())
+}

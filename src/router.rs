@@ -1,0 +1,60 @@
+//! Routing: one table from paths to handlers.
+//!
+//! A match over path segments keeps routing allocation-free and makes the
+//! difference between "no such resource" (404) and "no such method on this
+//! resource" (405 with Allow) explicit for every route.
+
+use worker::{Method, Response};
+
+use crate::context::Cx;
+use crate::error::{ApiError, ApiResult};
+use crate::routes;
+
+/// `on!(cx, GET => handler(cx), POST => other(cx))`: dispatch on method, 405 otherwise.
+/// HEAD is answered wherever GET is (the body is dropped by `dispatch`).
+macro_rules! on {
+    ($cx:ident, $($method:ident => $handler:expr),+ $(,)?) => {{
+        let method = if $cx.method == Method::Head { Method::Get } else { $cx.method.clone() };
+        match method {
+            $(Method::$method => $handler.await,)+
+            _ => Err(ApiError::method_not_allowed(
+                $cx.method.as_ref(),
+                &[$(allow_name(stringify!($method))),+],
+            )),
+        }
+    }};
+}
+
+fn allow_name(m: &'static str) -> &'static str {
+    match m {
+        "Get" => "GET, HEAD",
+        "Post" => "POST",
+        "Put" => "PUT",
+        "Patch" => "PATCH",
+        "Delete" => "DELETE",
+        other => other,
+    }
+}
+
+pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
+    let path = cx.url.path().to_string();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["healthz"] => on!(cx, Get => routes::health::get(cx)),
+        ["openapi.json"] => on!(cx, Get => routes::openapi::get(cx)),
+        ["problems"] => on!(cx, Get => routes::problems::list(cx)),
+        ["problems", slug] => on!(cx, Get => routes::problems::get(cx, slug)),
+        [".well-known", "fairtrain", "keys"] => on!(cx, Get => routes::keys::get(cx)),
+        ["v1", "whoami"] => on!(cx, Get => routes::whoami::get(cx)),
+        ["v1", "admin", "api-keys"] => on!(cx,
+            Get => routes::api_keys::list(cx),
+            Post => routes::api_keys::create(cx),
+        ),
+        ["v1", "admin", "api-keys", id] => on!(cx,
+            Get => routes::api_keys::get(cx, id),
+            Delete => routes::api_keys::revoke(cx, id),
+        ),
+        ["v1", "dev", "panic"] => on!(cx, Post => routes::dev::panic(cx)),
+        _ => Err(ApiError::not_found(&path)),
+    }
+}

@@ -1,0 +1,15 @@
+//! Development-only routes, refused (404) unless ENVIRONMENT=development.
+
+use worker::Response;
+
+use crate::context::Cx;
+use crate::error::{ApiError, ApiResult};
+
+/// Panics on purpose, so tests can prove a panic neither leaks to the client
+/// as anything but problem+json nor wedges the Worker for later requests.
+pub async fn panic(cx: Cx) -> ApiResult<Response> {
+    if !cx.is_development() {
+        return Err(ApiError::not_found(cx.url.path()));
+    }
+    panic!("deliberate panic from /v1/dev/panic (request {})", cx.request_id)
+}

@@ -1,0 +1,10 @@
+//! One module per resource; each handler parses, authorises, calls the core,
+//! persists and responds.
+
+pub mod api_keys;
+pub mod dev;
+pub mod health;
+pub mod keys;
+pub mod openapi;
+pub mod problems;
+pub mod whoami;

@@ -1,0 +1,107 @@
+//! A request builder for tests: every call returns the full reply (status,
+//! headers, body), whatever the status.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::worker::Worker;
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .allow_non_standard_methods(true)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .new_agent()
+    })
+}
+
+pub struct Req {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Req {
+    pub fn new(method: &str, path: &str) -> Req {
+        Req { method: method.into(), path: path.into(), headers: Vec::new(), body: None }
+    }
+    pub fn get(path: &str) -> Req {
+        Req::new("GET", path)
+    }
+    pub fn post(path: &str) -> Req {
+        Req::new("POST", path)
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Req {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    pub fn bearer(self, token: &str) -> Req {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+    pub fn json(self, value: &Value) -> Req {
+        self.header("Content-Type", "application/json").body(serde_json::to_vec(value).expect("json"))
+    }
+    pub fn body(mut self, bytes: Vec<u8>) -> Req {
+        self.body = Some(bytes);
+        self
+    }
+
+    pub fn send(self, w: &Worker) -> Reply {
+        let what = format!("{} {}", self.method, self.path);
+        self.try_send(w).unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()))
+    }
+
+    pub fn try_send(self, w: &Worker) -> Result<Reply, ureq::Error> {
+        let mut b = ureq::http::Request::builder().method(self.method.as_str()).uri(format!("{}{}", w.base, self.path));
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        let req = b.body(self.body.unwrap_or_default()).map_err(ureq::Error::from)?;
+        let mut res = agent().run(req)?;
+        let status = res.status().as_u16();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        // A HEAD reply has no body to read (its headers describe the GET's).
+        let body = if self.method == "HEAD" { Vec::new() } else { res.body_mut().with_config().limit(1 << 30).read_to_vec()? };
+        Ok(Reply { status, headers, body })
+    }
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// Assert this is an RFC 9457 problem of the given slug and status; return it.
+    pub fn problem(&self, status: u16, slug: &str) -> Value {
+        assert_eq!(self.status, status, "status; body: {}", self.text());
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text());
+        let p = self.json();
+        assert_eq!(p["type"], format!("/problems/{slug}"), "problem type: {p}");
+        assert_eq!(p["status"], status, "status member: {p}");
+        assert!(p["title"].is_string() && p["detail"].is_string(), "title and detail: {p}");
+        p
+    }
+}

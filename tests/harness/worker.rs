@@ -1,0 +1,161 @@
+//! Starting, restarting and stopping `wrangler dev --local`.
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::encoding::base64url_encode;
+
+use crate::http::Req;
+
+pub struct Worker {
+    pub base: String,
+    /// The operator's bootstrap token this instance was started with.
+    pub admin_token: String,
+    /// The platform signing key this instance was started with.
+    pub platform_key: SigningKey,
+    dir: PathBuf,
+    pgid: Option<i32>,
+    port: u16,
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl Worker {
+    /// The instance shared by every test in this binary.
+    pub fn shared() -> &'static Worker {
+        static SHARED: OnceLock<Worker> = OnceLock::new();
+        SHARED.get_or_init(Worker::start)
+    }
+
+    /// A fresh instance with its own state directory and secrets.
+    pub fn start() -> Worker {
+        let root = project_root();
+        assert!(
+            root.join("build/worker/shim.mjs").exists(),
+            "build/worker/ is missing: run the tests through scripts/test, which builds the worker once"
+        );
+        let dir = root.join("target/it").join(format!("{}-{}", std::process::id(), hex(&crate::random::<4>())));
+        fs::create_dir_all(dir.join("state")).expect("state dir");
+        let admin_token = format!("op_{}", hex(&crate::random::<24>()));
+        let platform_key = SigningKey::from_seed(&crate::random::<32>());
+        let keys = serde_json::json!([{
+            "seed": base64url_encode(&platform_key.seed()),
+            "valid_from": "2026-01-01T00:00:00Z",
+            "active": true,
+        }]);
+        let env_file = dir.join("env");
+        let mut f = fs::File::create(&env_file).expect("env file");
+        writeln!(f, "ENVIRONMENT=development").unwrap();
+        writeln!(f, "ADMIN_TOKEN={admin_token}").unwrap();
+        writeln!(f, "PLATFORM_SIGNING_KEYS='{keys}'").unwrap();
+        drop(f);
+
+        let out = wrangler(&root)
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(dir.join("state"))
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(out.status.success(), "migrations failed: {}", String::from_utf8_lossy(&out.stderr));
+
+        let mut w = Worker { base: String::new(), admin_token, platform_key, dir, pgid: None, port: free_port() };
+        w.spawn();
+        w
+    }
+
+    fn spawn(&mut self) {
+        let root = project_root();
+        let inspector = free_port();
+        let log = fs::File::create(self.dir.join("wrangler.log")).expect("log file");
+        // wrangler spawns node and two workerd processes: run it in its own
+        // process group, and let a watchdog end the group when the test
+        // process is gone (statics are never dropped, so Drop alone won't do).
+        let script = format!(
+            "npx wrangler dev --local --ip 127.0.0.1 --port {port} --inspector-port {inspector} \
+             --persist-to '{state}' --env-file '{env}' --show-interactive-dev-session=false & child=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done; kill -- -$$",
+            port = self.port,
+            state = self.dir.join("state").display(),
+            env = self.dir.join("env").display(),
+            parent = std::process::id(),
+        );
+        let child = Command::new("bash")
+            .arg("-c")
+            .arg(format!(". scripts/env.sh; {script}"))
+            .current_dir(&root)
+            .env("FAIRTRAIN_SKIP_BUILD", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("start wrangler dev");
+        self.pgid = Some(child.id() as i32);
+        self.base = format!("http://127.0.0.1:{}", self.port);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(r) = Req::get("/healthz").try_send(self) {
+                if r.status == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let log = fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default();
+        panic!("wrangler dev did not become healthy within 90 s; its log:\n{log}");
+    }
+
+    /// Kill the runtime abruptly (SIGKILL to every process), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(pgid) = self.pgid.take() {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// Start again on the same state directory and port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// The wrangler log so far, for diagnosing a failure.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid.take() {
+            let _ = Command::new("kill").args(["--", &format!("-{pgid}")]).status();
+        }
+    }
+}
+
+fn wrangler(root: &Path) -> Command {
+    let mut c = Command::new("bash");
+    c.arg("-c").arg(". scripts/env.sh; exec npx wrangler \"$@\"").arg("wrangler").current_dir(root);
+    c.env("FAIRTRAIN_SKIP_BUILD", "1");
+    c
+}
