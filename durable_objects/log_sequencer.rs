@@ -22,7 +22,10 @@ impl DurableObject for LogSequencer {
     }
 
     async fn fetch(&self, _req: Request) -> Result<Response> {
-        let problem = Problem::new(ProblemType::Unavailable, "the log sequencer is not built yet");
+        let problem = Problem::new(
+            ProblemType::Unavailable,
+            "the log sequencer is not built yet",
+        );
         let r = Response::from_json(&problem)?.with_status(503);
         r.headers().set("Content-Type", PROBLEM_JSON)?;
         Ok(r)

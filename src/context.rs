@@ -14,18 +14,36 @@ pub struct Cx {
     /// Milliseconds since the Unix epoch (= `now`).
     pub now_ms: u64,
     now: Timestamp,
+    /// The Content-Digest a verified request signature covered: the body,
+    /// when read, must hash to it (checked in `http::body`).
+    pub signed_content_digest: std::cell::RefCell<Option<String>>,
 }
 
 impl Cx {
     pub fn new(req: Request, env: Env, request_id: String) -> ApiResult<Cx> {
-        let url = req.url().map_err(|e| ApiError::bad_request(format!("unparseable request URL: {e}")))?;
+        let url = req
+            .url()
+            .map_err(|e| ApiError::bad_request(format!("unparseable request URL: {e}")))?;
         // workers-rs maps any method it does not know to GET; treat those as
         // OPTIONS, which no route accepts, so they get 405 instead of a GET.
         let raw = req.inner().method();
-        let method = if Method::all().iter().any(|m| m.as_ref() == raw) { req.method() } else { Method::Options };
+        let method = if Method::all().iter().any(|m| m.as_ref() == raw) {
+            req.method()
+        } else {
+            Method::Options
+        };
         let now_ms = worker::Date::now().as_millis();
         let now = Timestamp::from_unix_millis(now_ms as i64).map_err(ApiError::internal)?;
-        Ok(Cx { req, env, url, method, request_id, now_ms, now })
+        Ok(Cx {
+            req,
+            env,
+            url,
+            method,
+            request_id,
+            now_ms,
+            now,
+            signed_content_digest: Default::default(),
+        })
     }
 
     /// The request's time, read once so one request sees one time.
@@ -39,7 +57,11 @@ impl Cx {
 
     /// A string variable or secret from the environment, if set and non-empty.
     pub fn config(&self, name: &str) -> Option<String> {
-        self.env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+        self.env
+            .var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|v| !v.is_empty())
     }
 
     /// Development mode relaxes what production forbids (loopback webhooks, debug routes).
@@ -48,6 +70,8 @@ impl Cx {
     }
 
     pub fn db(&self) -> ApiResult<worker::D1Database> {
-        self.env.d1("DB").map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
+        self.env
+            .d1("DB")
+            .map_err(|e| ApiError::internal(format!("D1 binding DB: {e}")))
     }
 }

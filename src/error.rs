@@ -18,7 +18,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> ApiError {
-        ApiError { problem: Problem::new(kind, detail), headers: Vec::new() }
+        ApiError {
+            problem: Problem::new(kind, detail),
+            headers: Vec::new(),
+        }
     }
 
     pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> ApiError {
@@ -37,8 +40,11 @@ impl ApiError {
 
     pub fn method_not_allowed(method: &str, allowed: &[&str]) -> ApiError {
         let allow = allowed.join(", ");
-        ApiError::new(ProblemType::MethodNotAllowed, format!("{method} is not allowed here; use {allow}"))
-            .header("Allow", allow)
+        ApiError::new(
+            ProblemType::MethodNotAllowed,
+            format!("{method} is not allowed here; use {allow}"),
+        )
+        .header("Allow", allow)
     }
 
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
@@ -46,14 +52,20 @@ impl ApiError {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
-        let detail = errors.iter().map(|e| format!("{}: {}", e.pointer, e.detail)).collect::<Vec<_>>().join("; ");
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.pointer, e.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
         let errors = serde_json::to_value(&errors).unwrap_or_default();
         ApiError::new(ProblemType::ValidationFailed, detail).with("errors", errors)
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemType::Unauthenticated, detail)
-            .header("WWW-Authenticate", r#"Bearer realm="fairtrain", Signature realm="fairtrain""#)
+        ApiError::new(ProblemType::Unauthenticated, detail).header(
+            "WWW-Authenticate",
+            r#"Bearer realm="fairtrain", Signature realm="fairtrain""#,
+        )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
@@ -63,7 +75,10 @@ impl ApiError {
     /// A dependency failed. The cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         worker::console_error!("internal error: {cause}");
-        ApiError::new(ProblemType::Internal, "the server failed while handling the request")
+        ApiError::new(
+            ProblemType::Internal,
+            "the server failed while handling the request",
+        )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> ApiError {
@@ -71,15 +86,20 @@ impl ApiError {
     }
 
     pub fn into_response(mut self, request_id: &str) -> worker::Result<Response> {
-        self.problem.extensions.insert("request_id".into(), request_id.into());
-        let body = serde_json::to_vec(&self.problem).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        self.problem
+            .extensions
+            .insert("request_id".into(), request_id.into());
+        let body = serde_json::to_vec(&self.problem)
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         let headers = Headers::new();
         headers.set("Content-Type", PROBLEM_JSON)?;
         headers.set("Cache-Control", "no-store")?;
         for (name, value) in &self.headers {
             headers.set(name, value)?;
         }
-        Ok(Response::from_bytes(body)?.with_status(self.problem.status).with_headers(headers))
+        Ok(Response::from_bytes(body)?
+            .with_status(self.problem.status)
+            .with_headers(headers))
     }
 }
 

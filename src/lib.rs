@@ -21,7 +21,10 @@ mod durable_objects;
 // A Durable Object class is exported to the runtime only if the crate re-exports it.
 pub use durable_objects::log_sequencer::LogSequencer;
 
-use worker::{event, Context, Env, Method, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{
+    event, Context, Env, MessageBatch, Method, Request, Response, Result, ScheduleContext,
+    ScheduledEvent,
+};
 
 use crate::context::Cx;
 
@@ -42,7 +45,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if is_head {
         // HEAD is served by the GET handler; only the body goes.
         let headers = response.headers().clone();
-        return Ok(Response::empty()?.with_status(response.status_code()).with_headers(headers));
+        return Ok(Response::empty()?
+            .with_status(response.status_code())
+            .with_headers(headers));
     }
     Ok(response)
 }

@@ -11,8 +11,8 @@ use std::cell::RefCell;
 
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::encoding;
+use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 
@@ -51,27 +51,33 @@ impl KeyRing {
     }
 
     pub fn parse(secret: &str) -> Result<KeyRing, String> {
-        let entries: Vec<KeyEntry> =
-            serde_json::from_str(secret).map_err(|e| format!("PLATFORM_SIGNING_KEYS is not a JSON array of keys: {e}"))?;
+        let entries: Vec<KeyEntry> = serde_json::from_str(secret)
+            .map_err(|e| format!("PLATFORM_SIGNING_KEYS is not a JSON array of keys: {e}"))?;
         let mut keys = Vec::new();
         let mut signers = Vec::new();
         let mut active = None;
         for (i, e) in entries.into_iter().enumerate() {
             let (public_key, signer) = match (&e.seed, &e.public_key_multibase) {
                 (Some(seed), _) => {
-                    let bytes = encoding::base64url_decode(seed).map_err(|err| format!("key {i}: seed: {err}"))?;
-                    let seed: [u8; 32] =
-                        bytes.try_into().map_err(|_| format!("key {i}: seed must be 32 bytes"))?;
+                    let bytes = encoding::base64url_decode(seed)
+                        .map_err(|err| format!("key {i}: seed: {err}"))?;
+                    let seed: [u8; 32] = bytes
+                        .try_into()
+                        .map_err(|_| format!("key {i}: seed must be 32 bytes"))?;
                     let sk = SigningKey::from_seed(&seed);
                     (sk.public_key(), Some(sk))
                 }
                 (None, Some(mb)) => {
-                    let did = DidKey::from_public_key_multibase(mb).map_err(|err| format!("key {i}: {err}"))?;
+                    let did = DidKey::from_public_key_multibase(mb)
+                        .map_err(|err| format!("key {i}: {err}"))?;
                     (did.public_key(), None)
                 }
-                (None, None) => return Err(format!("key {i}: needs a seed or a public_key_multibase")),
+                (None, None) => {
+                    return Err(format!("key {i}: needs a seed or a public_key_multibase"))
+                }
             };
-            let time = |t: &str| Timestamp::parse_rfc3339(t).map_err(|err| format!("key {i}: {t}: {err}"));
+            let time =
+                |t: &str| Timestamp::parse_rfc3339(t).map_err(|err| format!("key {i}: {t}: {err}"));
             let valid_from = time(&e.valid_from)?;
             let valid_until = e.valid_until.as_deref().map(time).transpose()?;
             if e.active {
@@ -86,10 +92,19 @@ impl KeyRing {
             if let Some(sk) = signer {
                 signers.push((i, sk));
             }
-            keys.push(PublishedKey::describe(public_key, e.active, valid_from, valid_until));
+            keys.push(PublishedKey::describe(
+                public_key,
+                e.active,
+                valid_from,
+                valid_until,
+            ));
         }
         let active = active.ok_or("no key is marked active")?;
-        Ok(KeyRing { keys, active, signers })
+        Ok(KeyRing {
+            keys,
+            active,
+            signers,
+        })
     }
 }
 

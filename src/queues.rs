@@ -6,22 +6,29 @@
 //! produce their messages; until then their messages are retried, and so end
 //! up in the dead-letter table rather than lost.
 
-use worker::{console_error, console_warn, Env, MessageBatch, MessageExt, Result};
 use wasm_bindgen::JsValue;
+use worker::{console_error, console_warn, Env, MessageBatch, MessageExt, Result};
 
 pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> Result<()> {
     let queue = batch.queue();
     if queue.ends_with("-dlq") {
         return park_dead_letters(&queue, batch, &env).await;
     }
-    console_warn!("queue {queue}: no consumer yet; {} messages will be retried", batch.messages()?.len());
+    console_warn!(
+        "queue {queue}: no consumer yet; {} messages will be retried",
+        batch.messages()?.len()
+    );
     batch.retry_all();
     Ok(())
 }
 
 /// Store each dead letter once (keyed by queue and message id), then ack it.
 /// A failed insert leaves the message to be redelivered.
-async fn park_dead_letters(queue: &str, batch: MessageBatch<serde_json::Value>, env: &Env) -> Result<()> {
+async fn park_dead_letters(
+    queue: &str,
+    batch: MessageBatch<serde_json::Value>,
+    env: &Env,
+) -> Result<()> {
     let db = env.d1("DB")?;
     let source = queue.trim_end_matches("-dlq");
     for message in batch.messages()? {
@@ -42,7 +49,10 @@ async fn park_dead_letters(queue: &str, batch: MessageBatch<serde_json::Value>, 
         match stored {
             Ok(_) => message.ack(),
             Err(e) => {
-                console_error!("dead letter {} from {source} not stored, will retry: {e}", message.id());
+                console_error!(
+                    "dead letter {} from {source} not stored, will retry: {e}",
+                    message.id()
+                );
                 message.retry();
             }
         }

@@ -12,6 +12,7 @@ extern "C" {
 
 pub fn bytes<const N: usize>() -> ApiResult<[u8; N]> {
     let mut buf = [0u8; N];
-    get_random_values(&mut buf).map_err(|e| ApiError::internal(format!("crypto.getRandomValues failed: {e:?}")))?;
+    get_random_values(&mut buf)
+        .map_err(|e| ApiError::internal(format!("crypto.getRandomValues failed: {e:?}")))?;
     Ok(buf)
 }

@@ -55,6 +55,7 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
             Delete => routes::api_keys::revoke(cx, id),
         ),
         ["v1", "dev", "panic"] => on!(cx, Post => routes::dev::panic(cx)),
+        ["v1", "dev", "bench"] => on!(cx, Post => routes::dev_bench::run(cx)),
         _ => Err(ApiError::not_found(&path)),
     }
 }

@@ -13,8 +13,15 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str, token: Option<String>) -> Api {
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-        Api { base: base.trim_end_matches('/').to_string(), token, agent }
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Api {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            agent,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -42,18 +49,31 @@ impl Api {
         Self::answer(path, self.agent.run(req))
     }
 
-    fn answer(path: &str, res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value> {
+    fn answer(
+        path: &str,
+        res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Value> {
         let mut res = res.with_context(|| format!("request to {path} failed"))?;
         let status = res.status().as_u16();
-        let text = res.body_mut().read_to_string().with_context(|| format!("reading the answer from {path}"))?;
+        let text = res
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer from {path}"))?;
         if (200..300).contains(&status) {
             if text.is_empty() {
                 return Ok(Value::Null);
             }
-            return serde_json::from_str(&text).with_context(|| format!("{path} answered with invalid JSON"));
+            return serde_json::from_str(&text)
+                .with_context(|| format!("{path} answered with invalid JSON"));
         }
         match serde_json::from_str::<Problem>(&text) {
-            Ok(p) => Err(anyhow!("{} {}: {} ({})", p.status, p.title, p.detail.unwrap_or_default(), p.type_uri)),
+            Ok(p) => Err(anyhow!(
+                "{} {}: {} ({})",
+                p.status,
+                p.title,
+                p.detail.unwrap_or_default(),
+                p.type_uri
+            )),
             Err(_) => Err(anyhow!("{path} answered {status}: {text}")),
         }
     }

@@ -9,10 +9,19 @@ mod random;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "fairtrain", version, about = "consent, provenance and creator payouts for AI training data")]
+#[command(
+    name = "fairtrain",
+    version,
+    about = "consent, provenance and creator payouts for AI training data"
+)]
 struct Cli {
     /// Base URL of the fairtrain API.
-    #[arg(long, global = true, env = "FAIRTRAIN_URL", default_value = "http://127.0.0.1:8787")]
+    #[arg(
+        long,
+        global = true,
+        env = "FAIRTRAIN_URL",
+        default_value = "http://127.0.0.1:8787"
+    )]
     url: String,
     /// Bearer token: the operator token or an API key.
     #[arg(long, global = true, env = "FAIRTRAIN_TOKEN", hide_env_values = true)]

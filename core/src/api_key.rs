@@ -29,7 +29,9 @@ pub struct NewApiKey {
 
 impl std::fmt::Debug for NewApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewApiKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("NewApiKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -39,7 +41,11 @@ pub fn mint(random: &[u8; 40]) -> NewApiKey {
     let id = hex::encode(&random[..8]);
     let token = format!("{PREFIX}{id}_{}", base64url_encode(&random[8..]));
     let token_hash = hash(&token);
-    NewApiKey { id, token, token_hash }
+    NewApiKey {
+        id,
+        token,
+        token_hash,
+    }
 }
 
 /// Split a presented token into its id, checking its shape; the caller then
@@ -47,8 +53,13 @@ pub fn mint(random: &[u8; 40]) -> NewApiKey {
 pub fn parse_id(token: &str) -> Result<&str, ApiKeyError> {
     let rest = token.strip_prefix(PREFIX).ok_or(ApiKeyError::Prefix)?;
     let (id, secret) = rest.split_once('_').ok_or(ApiKeyError::Shape)?;
-    let id_ok = id.len() == ID_HEX_LEN && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    let secret_ok = base64url_decode(secret).map(|s| s.len() == SECRET_LEN).unwrap_or(false);
+    let id_ok = id.len() == ID_HEX_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let secret_ok = base64url_decode(secret)
+        .map(|s| s.len() == SECRET_LEN)
+        .unwrap_or(false);
     if id_ok && secret_ok {
         Ok(id)
     } else {
@@ -85,8 +96,17 @@ mod tests {
         let k = mint(&[1u8; 40]);
         assert_eq!(parse_id("Bearer x"), Err(ApiKeyError::Prefix));
         assert_eq!(parse_id("ftk_nounderscore"), Err(ApiKeyError::Shape));
-        assert_eq!(parse_id(&k.token[..k.token.len() - 1]), Err(ApiKeyError::Shape));
-        assert_eq!(parse_id(&k.token.replace("ftk_01", "ftk_0G")), Err(ApiKeyError::Shape));
-        assert!(!format!("{k:?}").contains(&k.token), "Debug must not print the secret");
+        assert_eq!(
+            parse_id(&k.token[..k.token.len() - 1]),
+            Err(ApiKeyError::Shape)
+        );
+        assert_eq!(
+            parse_id(&k.token.replace("ftk_01", "ftk_0G")),
+            Err(ApiKeyError::Shape)
+        );
+        assert!(
+            !format!("{k:?}").contains(&k.token),
+            "Debug must not print the secret"
+        );
     }
 }

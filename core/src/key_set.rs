@@ -38,7 +38,12 @@ pub struct PublishedKey {
 }
 
 impl PublishedKey {
-    pub fn describe(key: PublicKey, active: bool, valid_from: Timestamp, valid_until: Option<Timestamp>) -> PublishedKey {
+    pub fn describe(
+        key: PublicKey,
+        active: bool,
+        valid_from: Timestamp,
+        valid_until: Option<Timestamp>,
+    ) -> PublishedKey {
         let did = DidKey::from_public_key(key);
         PublishedKey {
             kid: key.key_id(),
@@ -56,7 +61,8 @@ impl PublishedKey {
     /// The public key, after checking every representation of it agrees.
     pub fn public_key(&self) -> Result<PublicKey, KeySetError> {
         let bad = |what: &str| KeySetError::Inconsistent(self.kid.clone(), what.to_string());
-        let did = DidKey::from_public_key_multibase(&self.public_key_multibase).map_err(|_| bad("publicKeyMultibase"))?;
+        let did = DidKey::from_public_key_multibase(&self.public_key_multibase)
+            .map_err(|_| bad("publicKeyMultibase"))?;
         let key = did.public_key();
         if self.id != did.verification_method() {
             return Err(bad("id"));
@@ -99,21 +105,26 @@ pub enum KeySetError {
 /// active, every proof by a listed key and valid, the active key among the
 /// signers. Returns the keys.
 pub fn verify(doc: &Value) -> Result<Vec<PublishedKey>, KeySetError> {
-    let keys: Vec<PublishedKey> = serde_json::from_value(doc.get("keys").cloned().unwrap_or(Value::Null))
-        .map_err(|e| KeySetError::Shape(format!("keys: {e}")))?;
+    let keys: Vec<PublishedKey> =
+        serde_json::from_value(doc.get("keys").cloned().unwrap_or(Value::Null))
+            .map_err(|e| KeySetError::Shape(format!("keys: {e}")))?;
     let mut listed = Vec::with_capacity(keys.len());
     for k in &keys {
         listed.push((k.id.clone(), k.public_key()?));
     }
     let active: Vec<&PublishedKey> = keys.iter().filter(|k| k.status == ACTIVE).collect();
-    let [active] = active.as_slice() else { return Err(KeySetError::Active) };
+    let [active] = active.as_slice() else {
+        return Err(KeySetError::Active);
+    };
     if doc.get("active").and_then(Value::as_str) != Some(active.kid.as_str())
         || doc.get("issuer").and_then(Value::as_str) != Some(active.controller.as_str())
     {
         return Err(KeySetError::Active);
     }
     // Only keys the set itself lists may sign it.
-    let proofs = data_integrity::verify(doc, |vm| listed.iter().find(|(id, _)| id == vm).map(|(_, k)| *k))?;
+    let proofs = data_integrity::verify(doc, |vm| {
+        listed.iter().find(|(id, _)| id == vm).map(|(_, k)| *k)
+    })?;
     if !proofs.is_signed_by(&active.id) {
         return Err(KeySetError::ActiveUnsigned);
     }
@@ -143,18 +154,37 @@ mod tests {
 
     #[test]
     fn a_set_signed_by_its_keys_verifies() {
-        let (a, r) = (SigningKey::from_seed(&[1; 32]), SigningKey::from_seed(&[2; 32]));
+        let (a, r) = (
+            SigningKey::from_seed(&[1; 32]),
+            SigningKey::from_seed(&[2; 32]),
+        );
         let keys = verify(&signed_set(&a, &r, &[&a, &r])).unwrap();
         assert_eq!(keys.len(), 2);
-        assert!(verify(&signed_set(&a, &r, &[&a])).is_ok(), "a retired key may have lost its seed");
+        assert!(
+            verify(&signed_set(&a, &r, &[&a])).is_ok(),
+            "a retired key may have lost its seed"
+        );
     }
 
     #[test]
     fn tampering_unsigned_or_foreign_signatures_fail() {
-        let (a, r, x) = (SigningKey::from_seed(&[1; 32]), SigningKey::from_seed(&[2; 32]), SigningKey::from_seed(&[3; 32]));
-        assert!(matches!(verify(&signed_set(&a, &r, &[&r])), Err(KeySetError::ActiveUnsigned)));
-        assert!(matches!(verify(&signed_set(&a, &r, &[&a, &x])), Err(KeySetError::Proof(_))));
-        assert!(matches!(verify(&signed_set(&a, &r, &[])), Err(KeySetError::Proof(_))));
+        let (a, r, x) = (
+            SigningKey::from_seed(&[1; 32]),
+            SigningKey::from_seed(&[2; 32]),
+            SigningKey::from_seed(&[3; 32]),
+        );
+        assert!(matches!(
+            verify(&signed_set(&a, &r, &[&r])),
+            Err(KeySetError::ActiveUnsigned)
+        ));
+        assert!(matches!(
+            verify(&signed_set(&a, &r, &[&a, &x])),
+            Err(KeySetError::Proof(_))
+        ));
+        assert!(matches!(
+            verify(&signed_set(&a, &r, &[])),
+            Err(KeySetError::Proof(_))
+        ));
         let mut doc = signed_set(&a, &r, &[&a]);
         doc["keys"][0]["valid_until"] = json!("2027-01-01T00:00:00Z");
         assert!(matches!(verify(&doc), Err(KeySetError::Proof(_))));

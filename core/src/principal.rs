@@ -21,8 +21,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: &'static [Role] =
-        &[Role::Operator, Role::Buyer, Role::Orchestrator, Role::Auditor, Role::Creator];
+    pub const ALL: &'static [Role] = &[
+        Role::Operator,
+        Role::Buyer,
+        Role::Orchestrator,
+        Role::Auditor,
+        Role::Creator,
+    ];
 
     /// Roles that API keys may carry. Operators use the bootstrap token, creators
     /// their own keys: neither holds an API key.
@@ -52,7 +57,11 @@ pub struct UnknownRole(pub String);
 impl FromStr for Role {
     type Err = UnknownRole;
     fn from_str(s: &str) -> Result<Role, UnknownRole> {
-        Role::ALL.iter().copied().find(|r| r.as_str() == s).ok_or_else(|| UnknownRole(s.to_string()))
+        Role::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_string()))
     }
 }
 

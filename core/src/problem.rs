@@ -52,6 +52,8 @@ problem_types! {
         "The request carries no valid credentials: an API key or operator token as `Authorization: Bearer`, or an HTTP Message Signature by a did:key."),
     InvalidSignature => ("invalid-signature", 401, "Invalid request signature",
         "The HTTP Message Signature (RFC 9421) on the request is missing a required part, expired, replayed or does not verify."),
+    DigestMismatch => ("digest-mismatch", 422, "Digest mismatch",
+        "The SHA-256 of the body the server received differs from the one the client declared (Content-Digest, Repr-Digest or a signed envelope); `computed_digest` is what arrived. Nothing was stored."),
     Forbidden => ("forbidden", 403, "Forbidden",
         "The credentials are valid but their role or scopes do not allow this operation."),
     Conflict => ("conflict", 409, "Conflict",
@@ -76,7 +78,8 @@ impl ProblemType {
 
     /// The problem type named by a `type` member, if it is one of ours.
     pub fn from_type_uri(uri: &str) -> Option<ProblemType> {
-        uri.rsplit_once("/problems/").and_then(|(_, slug)| Self::from_slug(slug))
+        uri.rsplit_once("/problems/")
+            .and_then(|(_, slug)| Self::from_slug(slug))
     }
 }
 
@@ -131,7 +134,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> FieldError {
-        FieldError { pointer: pointer.into(), detail: detail.into() }
+        FieldError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -151,7 +157,9 @@ mod tests {
 
     #[test]
     fn serialises_per_rfc9457_with_extensions() {
-        let p = Problem::new(ProblemType::PayloadTooLarge, "too big").with("limit", 10).with("status", 1);
+        let p = Problem::new(ProblemType::PayloadTooLarge, "too big")
+            .with("limit", 10)
+            .with("status", 1);
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["type"], "/problems/payload-too-large");
         assert_eq!(v["status"], 413);
@@ -159,6 +167,9 @@ mod tests {
         assert!(v.get("instance").is_none());
         let back: Problem = serde_json::from_value(v).unwrap();
         assert_eq!(back.kind(), Some(ProblemType::PayloadTooLarge));
-        assert_eq!(back.status, 413, "a reserved name cannot be overwritten by an extension");
+        assert_eq!(
+            back.status, 413,
+            "a reserved name cannot be overwritten by an extension"
+        );
     }
 }

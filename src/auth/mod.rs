@@ -6,6 +6,7 @@
 //! `require`; a missing or invalid credential is 401, a wrong role 403.
 
 mod bearer;
+mod signature;
 
 use fairtrain_core::principal::{Principal, Role};
 
@@ -20,8 +21,13 @@ pub async fn authenticate(cx: &Cx) -> ApiResult<Option<Principal>> {
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
+            })?;
         return bearer::authenticate(cx, token).await.map(Some);
+    }
+    if cx.header("Signature-Input").is_some() || cx.header("Signature").is_some() {
+        return signature::authenticate(cx).await.map(Some);
     }
     Ok(None)
 }
@@ -34,8 +40,15 @@ pub async fn require(cx: &Cx, roles: &[Role]) -> ApiResult<Principal> {
     if roles.contains(&principal.role) {
         Ok(principal)
     } else {
-        let wanted = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
-        Err(ApiError::forbidden(format!("this endpoint is for {wanted}; the credentials are for {}", principal.role))
-            .with("role", principal.role.as_str()))
+        let wanted = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
+        Err(ApiError::forbidden(format!(
+            "this endpoint is for {wanted}; the credentials are for {}",
+            principal.role
+        ))
+        .with("role", principal.role.as_str()))
     }
 }

@@ -11,7 +11,9 @@ pub fn json<T: Serialize>(status: u16, value: &T, cache_control: &str) -> ApiRes
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
     headers.set("Cache-Control", cache_control)?;
-    Ok(Response::from_bytes(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// 200 with a private, uncached JSON body: the default for API answers.

@@ -75,7 +75,10 @@ fn validate(req: &CreateRequest, now_ms: i64) -> Result<(Role, Option<String>), 
     let role = match req.role.parse::<Role>() {
         Ok(r) if Role::API_KEY_ROLES.contains(&r) => Some(r),
         Ok(r) => {
-            errors.push(FieldError::new("/role", format!("{r} cannot hold an API key; use buyer, orchestrator or auditor")));
+            errors.push(FieldError::new(
+                "/role",
+                format!("{r} cannot hold an API key; use buyer, orchestrator or auditor"),
+            ));
             None
         }
         Err(e) => {
@@ -84,12 +87,18 @@ fn validate(req: &CreateRequest, now_ms: i64) -> Result<(Role, Option<String>), 
         }
     };
     if req.label.trim().is_empty() || req.label.len() > 200 {
-        errors.push(FieldError::new("/label", "a label of 1 to 200 characters is required"));
+        errors.push(FieldError::new(
+            "/label",
+            "a label of 1 to 200 characters is required",
+        ));
     }
     for (i, s) in req.scopes.iter().enumerate() {
         let ok = !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_graphic());
         if !ok {
-            errors.push(FieldError::new(format!("/scopes/{i}"), "a scope is 1 to 100 printable ASCII characters"));
+            errors.push(FieldError::new(
+                format!("/scopes/{i}"),
+                "a scope is 1 to 100 printable ASCII characters",
+            ));
         }
     }
     let mut expires = None;
@@ -99,16 +108,25 @@ fn validate(req: &CreateRequest, now_ms: i64) -> Result<(Role, Option<String>), 
                 errors.push(FieldError::new("/expires_at", "must be in the future"))
             }
             Ok(ts) => {
-                if role == Some(Role::Auditor) && ts.unix_millis() > now_ms + AUDITOR_MAX_DAYS * DAY_MS {
-                    errors.push(FieldError::new("/expires_at", format!("auditor keys last at most {AUDITOR_MAX_DAYS} days")));
+                if role == Some(Role::Auditor)
+                    && ts.unix_millis() > now_ms + AUDITOR_MAX_DAYS * DAY_MS
+                {
+                    errors.push(FieldError::new(
+                        "/expires_at",
+                        format!("auditor keys last at most {AUDITOR_MAX_DAYS} days"),
+                    ));
                 }
                 expires = Some(ts.format_rfc3339());
             }
-            Err(e) => errors.push(FieldError::new("/expires_at", format!("not an RFC 3339 time: {e}"))),
+            Err(e) => errors.push(FieldError::new(
+                "/expires_at",
+                format!("not an RFC 3339 time: {e}"),
+            )),
         },
-        None if role == Some(Role::Auditor) => {
-            errors.push(FieldError::new("/expires_at", "auditor keys are time-limited: expires_at is required"))
-        }
+        None if role == Some(Role::Auditor) => errors.push(FieldError::new(
+            "/expires_at",
+            "auditor keys are time-limited: expires_at is required",
+        )),
         None => {}
     }
     match (role, errors.is_empty()) {
@@ -154,11 +172,16 @@ pub async fn list(cx: Cx) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
     let rows: Vec<KeyRow> = cx
         .db()?
-        .prepare(format!("SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"))
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+        ))
         .all()
         .await?
         .results()?;
-    let keys = rows.into_iter().map(KeyRecord::try_from).collect::<ApiResult<Vec<_>>>()?;
+    let keys = rows
+        .into_iter()
+        .map(KeyRecord::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
     reply::ok(&serde_json::json!({ "api_keys": keys }))
 }
 
@@ -169,7 +192,8 @@ async fn find(cx: &Cx, id: &str) -> ApiResult<KeyRecord> {
         .bind(&[JsValue::from_str(id)])?
         .first(None)
         .await?;
-    row.ok_or_else(|| ApiError::not_found(&format!("/v1/admin/api-keys/{id}")))?.try_into()
+    row.ok_or_else(|| ApiError::not_found(&format!("/v1/admin/api-keys/{id}")))?
+        .try_into()
 }
 
 pub async fn get(cx: Cx, id: &str) -> ApiResult<Response> {

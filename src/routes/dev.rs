@@ -11,5 +11,8 @@ pub async fn panic(cx: Cx) -> ApiResult<Response> {
     if !cx.is_development() {
         return Err(ApiError::not_found(cx.url.path()));
     }
-    panic!("deliberate panic from /v1/dev/panic (request {})", cx.request_id)
+    panic!(
+        "deliberate panic from /v1/dev/panic (request {})",
+        cx.request_id
+    )
 }

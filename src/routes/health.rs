@@ -9,13 +9,22 @@ use crate::http::reply;
 use crate::platform_keys;
 
 pub async fn get(cx: Cx) -> ApiResult<Response> {
-    let d1 = match cx.db()?.prepare("SELECT 1 AS one").first::<serde_json::Value>(None).await {
+    let d1 = match cx
+        .db()?
+        .prepare("SELECT 1 AS one")
+        .first::<serde_json::Value>(None)
+        .await
+    {
         Ok(Some(_)) => "ok".to_string(),
         Ok(None) => "no rows".to_string(),
         Err(e) => format!("error: {e}"),
     };
     let keys = match platform_keys::load(&cx.env) {
-        Ok(ring) => format!("ok ({} keys, active {})", ring.keys.len(), ring.active().kid),
+        Ok(ring) => format!(
+            "ok ({} keys, active {})",
+            ring.keys.len(),
+            ring.active().kid
+        ),
         Err(e) => e.problem.detail.unwrap_or_default(),
     };
     let healthy = d1 == "ok" && keys.starts_with("ok");
@@ -27,6 +36,7 @@ pub async fn get(cx: Cx) -> ApiResult<Response> {
     if healthy {
         reply::ok(&body)
     } else {
-        Err(ApiError::unavailable("a dependency is not healthy").with("checks", body["checks"].clone()))
+        Err(ApiError::unavailable("a dependency is not healthy")
+            .with("checks", body["checks"].clone()))
     }
 }

@@ -25,7 +25,8 @@ pub async fn get(cx: Cx) -> ApiResult<Response> {
     let mut signed = document;
     for (_, signer) in ring.signers() {
         let did = DidKey::from_public_key(signer.public_key());
-        signed = data_integrity::sign(&signed, ProofOptions::assertion(&did, cx.now()), signer).map_err(ApiError::internal)?;
+        signed = data_integrity::sign(&signed, ProofOptions::assertion(&did, cx.now()), signer)
+            .map_err(ApiError::internal)?;
     }
     reply::json(200, &signed, "public, max-age=300")
 }

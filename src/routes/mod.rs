@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod dev;
+pub mod dev_bench;
 pub mod health;
 pub mod keys;
 pub mod openapi;

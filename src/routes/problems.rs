@@ -19,6 +19,7 @@ pub async fn list(_cx: Cx) -> ApiResult<Response> {
 }
 
 pub async fn get(_cx: Cx, slug: &str) -> ApiResult<Response> {
-    let p = ProblemType::from_slug(slug).ok_or_else(|| ApiError::not_found(&format!("/problems/{slug}")))?;
+    let p = ProblemType::from_slug(slug)
+        .ok_or_else(|| ApiError::not_found(&format!("/problems/{slug}")))?;
     reply::json(200, &describe(p), "public, max-age=3600")
 }

@@ -36,7 +36,12 @@ pub struct Reply {
 
 impl Req {
     pub fn new(method: &str, path: &str) -> Req {
-        Req { method: method.into(), path: path.into(), headers: Vec::new(), body: None }
+        Req {
+            method: method.into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
     pub fn get(path: &str) -> Req {
         Req::new("GET", path)
@@ -52,24 +57,39 @@ impl Req {
         self.header("Authorization", &format!("Bearer {token}"))
     }
     pub fn json(self, value: &Value) -> Req {
-        self.header("Content-Type", "application/json").body(serde_json::to_vec(value).expect("json"))
+        self.header("Content-Type", "application/json")
+            .body(serde_json::to_vec(value).expect("json"))
     }
     pub fn body(mut self, bytes: Vec<u8>) -> Req {
         self.body = Some(bytes);
         self
     }
 
+    /// The value of a header this request will send (empty if none).
+    pub fn header_value(&self, name: &str) -> String {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
     pub fn send(self, w: &Worker) -> Reply {
         let what = format!("{} {}", self.method, self.path);
-        self.try_send(w).unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()))
+        self.try_send(w)
+            .unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()))
     }
 
     pub fn try_send(self, w: &Worker) -> Result<Reply, ureq::Error> {
-        let mut b = ureq::http::Request::builder().method(self.method.as_str()).uri(format!("{}{}", w.base, self.path));
+        let mut b = ureq::http::Request::builder()
+            .method(self.method.as_str())
+            .uri(format!("{}{}", w.base, self.path));
         for (k, v) in &self.headers {
             b = b.header(k, v);
         }
-        let req = b.body(self.body.unwrap_or_default()).map_err(ureq::Error::from)?;
+        let req = b
+            .body(self.body.unwrap_or_default())
+            .map_err(ureq::Error::from)?;
         let mut res = agent().run(req)?;
         let status = res.status().as_u16();
         let headers = res
@@ -78,18 +98,33 @@ impl Req {
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
         // A HEAD reply has no body to read (its headers describe the GET's).
-        let body = if self.method == "HEAD" { Vec::new() } else { res.body_mut().with_config().limit(1 << 30).read_to_vec()? };
-        Ok(Reply { status, headers, body })
+        let body = if self.method == "HEAD" {
+            Vec::new()
+        } else {
+            res.body_mut().with_config().limit(1 << 30).read_to_vec()?
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -97,11 +132,19 @@ impl Reply {
     /// Assert this is an RFC 9457 problem of the given slug and status; return it.
     pub fn problem(&self, status: u16, slug: &str) -> Value {
         assert_eq!(self.status, status, "status; body: {}", self.text());
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "content type; body: {}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "content type; body: {}",
+            self.text()
+        );
         let p = self.json();
         assert_eq!(p["type"], format!("/problems/{slug}"), "problem type: {p}");
         assert_eq!(p["status"], status, "status member: {p}");
-        assert!(p["title"].is_string() && p["detail"].is_string(), "title and detail: {p}");
+        assert!(
+            p["title"].is_string() && p["detail"].is_string(),
+            "title and detail: {p}"
+        );
         p
     }
 }

@@ -22,5 +22,8 @@ pub fn random<const N: usize>() -> [u8; N] {
 /// A random lowercase hex id, for keeping tests apart on a shared worker.
 pub fn unique(prefix: &str) -> String {
     let b: [u8; 6] = random();
-    format!("{prefix}-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+    format!(
+        "{prefix}-{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -21,16 +21,22 @@ pub struct Worker {
     /// The platform signing key this instance was started with.
     pub platform_key: SigningKey,
     dir: PathBuf,
-    pgid: Option<i32>,
+    child: Option<Child>,
     port: u16,
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn hex(b: &[u8]) -> String {
@@ -51,7 +57,11 @@ impl Worker {
             root.join("build/worker/shim.mjs").exists(),
             "build/worker/ is missing: run the tests through scripts/test, which builds the worker once"
         );
-        let dir = root.join("target/it").join(format!("{}-{}", std::process::id(), hex(&crate::random::<4>())));
+        let dir = root.join("target/it").join(format!(
+            "{}-{}",
+            std::process::id(),
+            hex(&crate::random::<4>())
+        ));
         fs::create_dir_all(dir.join("state")).expect("state dir");
         let admin_token = format!("op_{}", hex(&crate::random::<24>()));
         let platform_key = SigningKey::from_seed(&crate::random::<32>());
@@ -72,9 +82,20 @@ impl Worker {
             .arg(dir.join("state"))
             .output()
             .expect("run wrangler d1 migrations apply");
-        assert!(out.status.success(), "migrations failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "migrations failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
-        let mut w = Worker { base: String::new(), admin_token, platform_key, dir, pgid: None, port: free_port() };
+        let mut w = Worker {
+            base: String::new(),
+            admin_token,
+            platform_key,
+            dir,
+            child: None,
+            port: free_port(),
+        };
         w.spawn();
         w
     }
@@ -106,7 +127,7 @@ impl Worker {
             .process_group(0)
             .spawn()
             .expect("start wrangler dev");
-        self.pgid = Some(child.id() as i32);
+        self.child = Some(child);
         self.base = format!("http://127.0.0.1:{}", self.port);
         self.wait_ready();
     }
@@ -127,9 +148,16 @@ impl Worker {
 
     /// Kill the runtime abruptly (SIGKILL to every process), as a crash would.
     pub fn kill(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
-            std::thread::sleep(Duration::from_millis(300));
+        self.signal("-KILL");
+    }
+
+    /// Signal the whole process group (node and both workerd processes) and reap it.
+    fn signal(&mut self, signal: &str) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args([signal, "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
         }
     }
 
@@ -147,15 +175,16 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            let _ = Command::new("kill").args(["--", &format!("-{pgid}")]).status();
-        }
+        self.signal("-TERM");
     }
 }
 
 fn wrangler(root: &Path) -> Command {
     let mut c = Command::new("bash");
-    c.arg("-c").arg(". scripts/env.sh; exec npx wrangler \"$@\"").arg("wrangler").current_dir(root);
+    c.arg("-c")
+        .arg(". scripts/env.sh; exec npx wrangler \"$@\"")
+        .arg("wrangler")
+        .current_dir(root);
     c.env("FAIRTRAIN_SKIP_BUILD", "1");
     c
 }

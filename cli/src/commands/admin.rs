@@ -27,13 +27,20 @@ pub enum ApiKey {
         expires_at: Option<String>,
     },
     List,
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 pub fn run(api: &Api, cmd: Command) -> Result<()> {
     let Command::ApiKey(cmd) = cmd;
     let answer = match cmd {
-        ApiKey::Create { role, label, scopes, expires_at } => {
+        ApiKey::Create {
+            role,
+            label,
+            scopes,
+            expires_at,
+        } => {
             let mut body = json!({ "role": role, "label": label, "scopes": scopes });
             if let Some(e) = expires_at {
                 body["expires_at"] = json!(e);
@@ -41,7 +48,9 @@ pub fn run(api: &Api, cmd: Command) -> Result<()> {
             api.send_json("POST", "/v1/admin/api-keys", &body)?
         }
         ApiKey::List => api.get("/v1/admin/api-keys")?,
-        ApiKey::Revoke { id } => api.send_json("DELETE", &format!("/v1/admin/api-keys/{id}"), &json!({}))?,
+        ApiKey::Revoke { id } => {
+            api.send_json("DELETE", &format!("/v1/admin/api-keys/{id}"), &json!({}))?
+        }
     };
     super::print_json(&answer)
 }

@@ -27,7 +27,9 @@ pub fn run(args: Args) -> Result<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut f = opts
+        .open(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     writeln!(f, "{}", serde_json::to_string_pretty(&file)?)?;
     println!("{did}");
     Ok(())

@@ -21,16 +21,29 @@ pub enum Command {
 pub fn run(api: &Api, cmd: Command) -> Result<()> {
     let doc = match &cmd {
         Command::Fetch { .. } => api.get("/.well-known/fairtrain/keys")?,
-        Command::Verify { file } => serde_json::from_slice(&std::fs::read(file).with_context(|| format!("reading {}", file.display()))?)
-            .with_context(|| format!("{} is not JSON", file.display()))?,
+        Command::Verify { file } => serde_json::from_slice(
+            &std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
+        )
+        .with_context(|| format!("{} is not JSON", file.display()))?,
     };
     let keys = key_set::verify(&doc).context("the key set does not verify")?;
     for k in &keys {
-        eprintln!("ok  {} {} {} (from {}{})", k.status, k.kid, k.controller, k.valid_from,
-            k.valid_until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default());
+        eprintln!(
+            "ok  {} {} {} (from {}{})",
+            k.status,
+            k.kid,
+            k.controller,
+            k.valid_from,
+            k.valid_until
+                .as_deref()
+                .map(|u| format!(" until {u}"))
+                .unwrap_or_default()
+        );
     }
     match cmd {
-        Command::Fetch { out: Some(path) } => std::fs::write(&path, serde_json::to_vec_pretty(&doc)?)?,
+        Command::Fetch { out: Some(path) } => {
+            std::fs::write(&path, serde_json::to_vec_pretty(&doc)?)?
+        }
         Command::Fetch { out: None } => super::print_json(&doc)?,
         Command::Verify { .. } => {}
     }
