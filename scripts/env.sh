@@ -8,4 +8,4 @@ export WRANGLER_SEND_METRICS=false
 export WRANGLER_SEND_ERROR_REPORTS=false
 export WRANGLER_LOG_PATH="$PWD/.wrangler/logs"
 export WRANGLER_REGISTRY_PATH="$PWD/.wrangler/registry"
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
