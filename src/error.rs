@@ -61,6 +61,10 @@ impl ApiError {
         ApiError::new(ProblemType::ValidationFailed, detail).with("errors", errors)
     }
 
+    pub fn field(pointer: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::validation(vec![FieldError::new(pointer, detail)])
+    }
+
     pub fn unauthenticated(detail: impl Into<String>) -> ApiError {
         ApiError::new(ProblemType::Unauthenticated, detail).header(
             "WWW-Authenticate",

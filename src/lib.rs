@@ -22,7 +22,7 @@ mod durable_objects;
 pub use durable_objects::log_sequencer::LogSequencer;
 
 use worker::{
-    event, Context, Env, MessageBatch, Method, Request, Response, Result, ScheduleContext,
+    event, Context, Env, Headers, MessageBatch, Method, Request, Response, Result, ScheduleContext,
     ScheduledEvent,
 };
 
@@ -41,15 +41,20 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(r) => r,
         Err(e) => e.into_response(&request_id)?,
     };
-    response.headers().set("X-Request-Id", &request_id)?;
+    // Fresh headers: a response passed through from a Durable Object or R2
+    // has immutable ones.
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    headers.set("X-Request-Id", &request_id)?;
     if is_head {
         // HEAD is served by the GET handler; only the body goes.
-        let headers = response.headers().clone();
         return Ok(Response::empty()?
             .with_status(response.status_code())
             .with_headers(headers));
     }
-    Ok(response)
+    Ok(response.with_headers(headers))
 }
 
 #[event(queue)]

@@ -36,6 +36,7 @@ struct KeyEntry {
 pub struct KeyRing {
     pub keys: Vec<PublishedKey>,
     active: usize,
+    active_signer: SigningKey,
     /// Signing keys we hold, by index into `keys`.
     signers: Vec<(usize, SigningKey)>,
 }
@@ -43,6 +44,11 @@ pub struct KeyRing {
 impl KeyRing {
     pub fn active(&self) -> &PublishedKey {
         &self.keys[self.active]
+    }
+
+    /// The key that signs everything new. `parse` guarantees it has a seed.
+    pub fn active_signer(&self) -> &SigningKey {
+        &self.active_signer
     }
 
     /// Every key we hold a private half for, with its public description.
@@ -100,9 +106,15 @@ impl KeyRing {
             ));
         }
         let active = active.ok_or("no key is marked active")?;
+        let active_signer = signers
+            .iter()
+            .find(|(i, _)| *i == active)
+            .map(|(_, k)| k.clone())
+            .ok_or("the active key has no seed")?;
         Ok(KeyRing {
             keys,
             active,
+            active_signer,
             signers,
         })
     }

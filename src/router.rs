@@ -54,6 +54,17 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
             Get => routes::api_keys::get(cx, id),
             Delete => routes::api_keys::revoke(cx, id),
         ),
+        ["log", "checkpoint"] => on!(cx, Get => routes::log::tiles(cx, "checkpoint")),
+        ["log", "tile", ..] => {
+            let tile = path.trim_start_matches("/log/").to_string();
+            on!(cx, Get => routes::log::tiles(cx, &tile))
+        }
+        ["v1", "log", "entries"] => on!(cx, Post => routes::log::post_entries(cx)),
+        ["v1", "log", "entries", hash] => on!(cx, Get => routes::log::entry(cx, hash)),
+        ["v1", "log", "assets", hash] => on!(cx, Get => routes::log::asset(cx, hash)),
+        ["v1", "log", "proof", index] => on!(cx, Get => routes::log::proof(cx, index)),
+        ["v1", "log", "checkpoints", size] => on!(cx, Get => routes::log::checkpoint_at(cx, size)),
+        ["v1", "log", "consistency"] => on!(cx, Get => routes::log::consistency(cx)),
         ["v1", "dev", "panic"] => on!(cx, Post => routes::dev::panic(cx)),
         ["v1", "dev", "bench"] => on!(cx, Post => routes::dev_bench::run(cx)),
         _ => Err(ApiError::not_found(&path)),

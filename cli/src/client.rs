@@ -1,7 +1,7 @@
 //! A small HTTP client for the fairtrain API that turns problem+json answers
 //! into readable errors.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use fairtrain_core::problem::Problem;
 use serde_json::Value;
 
@@ -29,11 +29,39 @@ impl Api {
     }
 
     pub fn get(&self, path: &str) -> Result<Value> {
-        let mut req = self.agent.get(self.url(path));
-        if let Some(t) = &self.token {
-            req = req.header("Authorization", format!("Bearer {t}"));
+        Self::answer(path, self.get_request(path).call())
+    }
+
+    /// GET a non-JSON resource (a signed note, a tile, a bundle) as raw bytes,
+    /// refusing bodies larger than `limit` bytes.
+    pub fn get_bytes(&self, path: &str, limit: u64) -> Result<Vec<u8>> {
+        let mut res = self
+            .get_request(path)
+            .call()
+            .with_context(|| format!("request to {path} failed"))?;
+        let status = res.status().as_u16();
+        let body = res
+            .body_mut()
+            .with_config()
+            // ureq refuses a body of exactly `limit` bytes: allow one more.
+            .limit(limit.saturating_add(1))
+            .read_to_vec()
+            .with_context(|| format!("reading the answer from {path}"))?;
+        if body.len() as u64 > limit {
+            bail!("the answer from {path} is larger than {limit} bytes");
         }
-        Self::answer(path, req.call())
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(Self::failure(path, status, &String::from_utf8_lossy(&body)))
+    }
+
+    fn get_request(&self, path: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let req = self.agent.get(self.url(path));
+        match &self.token {
+            Some(t) => req.header("Authorization", format!("Bearer {t}")),
+            None => req,
+        }
     }
 
     pub fn send_json(&self, method: &str, path: &str, body: &Value) -> Result<Value> {
@@ -66,15 +94,20 @@ impl Api {
             return serde_json::from_str(&text)
                 .with_context(|| format!("{path} answered with invalid JSON"));
         }
-        match serde_json::from_str::<Problem>(&text) {
-            Ok(p) => Err(anyhow!(
+        Err(Self::failure(path, status, &text))
+    }
+
+    /// An error answer as a readable error: its problem+json if it has one.
+    fn failure(path: &str, status: u16, text: &str) -> anyhow::Error {
+        match serde_json::from_str::<Problem>(text) {
+            Ok(p) => anyhow!(
                 "{} {}: {} ({})",
                 p.status,
                 p.title,
                 p.detail.unwrap_or_default(),
                 p.type_uri
-            )),
-            Err(_) => Err(anyhow!("{path} answered {status}: {text}")),
+            ),
+            Err(_) => anyhow!("{path} answered {status}: {text}"),
         }
     }
 }

@@ -46,6 +46,8 @@ enum Command {
     /// Operator administration.
     #[command(subcommand)]
     Admin(commands::admin::Command),
+    /// Verify the transparency log offline: checkpoints, proofs, mirrors.
+    Log(commands::log::Args),
 }
 
 fn main() {
@@ -58,6 +60,7 @@ fn main() {
         Command::Health => api.get("/healthz").and_then(|v| commands::print_json(&v)),
         Command::Whoami => api.get("/v1/whoami").and_then(|v| commands::print_json(&v)),
         Command::Admin(cmd) => commands::admin::run(&api, cmd),
+        Command::Log(args) => commands::log::run(&api, args),
     };
     if let Err(e) = result {
         eprintln!("fairtrain: {e:#}");

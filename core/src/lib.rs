@@ -12,6 +12,7 @@ pub mod ed25519;
 pub mod encoding;
 pub mod jcs;
 pub mod key_set;
+pub mod log_event;
 pub mod principal;
 pub mod problem;
 pub mod time;

@@ -31,7 +31,9 @@ pub async fn run(mut cx: Cx) -> ApiResult<Response> {
     }
     let req: BenchRequest = body::json(&mut cx, body::JSON_LIMIT).await?;
     if req.iterations > MAX_ITERATIONS || req.bytes > MAX_BYTES {
-        return Err(ApiError::bad_request(format!("at most {MAX_ITERATIONS} iterations of {MAX_BYTES} bytes")));
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_ITERATIONS} iterations of {MAX_BYTES} bytes"
+        )));
     }
     let key = SigningKey::from_seed(&[7u8; 32]);
     let message = [42u8; 32];
@@ -57,7 +59,13 @@ pub async fn run(mut cx: Cx) -> ApiResult<Response> {
                 checksum ^= u8::from(public.verify(&message, &signature).is_ok());
             }
         }
-        other => return Err(ApiError::bad_request(format!("unknown op {other:?}: noop, sha256, sign or verify"))),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "unknown op {other:?}: noop, sha256, sign or verify"
+            )))
+        }
     }
-    reply::ok(&json!({ "op": req.op, "iterations": req.iterations, "bytes": req.bytes, "checksum": checksum }))
+    reply::ok(
+        &json!({ "op": req.op, "iterations": req.iterations, "bytes": req.bytes, "checksum": checksum }),
+    )
 }

@@ -6,6 +6,7 @@ pub mod dev;
 pub mod dev_bench;
 pub mod health;
 pub mod keys;
+pub mod log;
 pub mod openapi;
 pub mod problems;
 pub mod whoami;

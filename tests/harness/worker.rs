@@ -52,6 +52,11 @@ impl Worker {
 
     /// A fresh instance with its own state directory and secrets.
     pub fn start() -> Worker {
+        Worker::start_with(&[])
+    }
+
+    /// A fresh instance with extra environment variables (e.g. small limits).
+    pub fn start_with(vars: &[(&str, &str)]) -> Worker {
         let root = project_root();
         assert!(
             root.join("build/worker/shim.mjs").exists(),
@@ -75,6 +80,9 @@ impl Worker {
         writeln!(f, "ENVIRONMENT=development").unwrap();
         writeln!(f, "ADMIN_TOKEN={admin_token}").unwrap();
         writeln!(f, "PLATFORM_SIGNING_KEYS='{keys}'").unwrap();
+        for (k, v) in vars {
+            writeln!(f, "{k}={v}").unwrap();
+        }
         drop(f);
 
         let out = wrangler(&root)
@@ -165,6 +173,30 @@ impl Worker {
     pub fn restart(&mut self) {
         self.kill();
         self.spawn();
+    }
+
+    /// The `fairtrain` CLI, built by scripts/test before the integration tests.
+    pub fn cli(&self) -> Command {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project_root().join("target"));
+        let bin = target.join("debug/fairtrain");
+        assert!(
+            bin.exists(),
+            "{} is missing: scripts/test builds it before the integration tests",
+            bin.display()
+        );
+        let mut c = Command::new(bin);
+        c.env("FAIRTRAIN_URL", &self.base)
+            .env_remove("FAIRTRAIN_TOKEN");
+        c
+    }
+
+    /// A scratch directory inside this instance's own directory.
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        let d = self.dir.join("scratch").join(name);
+        fs::create_dir_all(&d).expect("scratch dir");
+        d
     }
 
     /// The wrangler log so far, for diagnosing a failure.

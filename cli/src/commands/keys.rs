@@ -1,9 +1,10 @@
 //! `fairtrain keys fetch|verify`: the platform's published keys, verified offline.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use fairtrain_core::key_set;
+use fairtrain_core::key_set::{self, PublishedKey};
+use serde_json::Value;
 
 use crate::client::Api;
 
@@ -18,15 +19,26 @@ pub enum Command {
     Verify { file: PathBuf },
 }
 
-pub fn run(api: &Api, cmd: Command) -> Result<()> {
-    let doc = match &cmd {
-        Command::Fetch { .. } => api.get("/.well-known/fairtrain/keys")?,
-        Command::Verify { file } => serde_json::from_slice(
+/// The platform's key set, from a saved file or else fetched from the API,
+/// verified offline. Returns the document and its keys.
+pub fn load(api: &Api, file: Option<&Path>) -> Result<(Value, Vec<PublishedKey>)> {
+    let doc = match file {
+        None => api.get("/.well-known/fairtrain/keys")?,
+        Some(file) => serde_json::from_slice(
             &std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
         )
         .with_context(|| format!("{} is not JSON", file.display()))?,
     };
     let keys = key_set::verify(&doc).context("the key set does not verify")?;
+    Ok((doc, keys))
+}
+
+pub fn run(api: &Api, cmd: Command) -> Result<()> {
+    let file = match &cmd {
+        Command::Fetch { .. } => None,
+        Command::Verify { file } => Some(file.as_path()),
+    };
+    let (doc, keys) = load(api, file)?;
     for k in &keys {
         eprintln!(
             "ok  {} {} {} (from {}{})",
