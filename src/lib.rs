@@ -6,6 +6,7 @@
 mod auth;
 mod context;
 mod error;
+mod gateway;
 mod http;
 mod panic;
 mod platform_keys;
@@ -14,6 +15,7 @@ mod random;
 mod router;
 mod routes;
 mod scheduled;
+mod upload;
 
 #[path = "../durable_objects/mod.rs"]
 mod durable_objects;

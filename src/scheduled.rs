@@ -8,6 +8,11 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     if let Err(e) = purge_expired_nonces(&env).await {
         console_error!("cron {cron}: purging expired signature nonces failed: {e}");
     }
+    match crate::routes::uploads::abort_expired(&env).await {
+        Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
+        Ok(_) => {}
+        Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+    }
     console_log!("cron {cron} done");
 }
 

@@ -364,7 +364,10 @@ fn openapi_describes_every_route_it_lists() {
             // resource that is merely absent says something else.
             if !path.contains('{') && reply.status == 404 {
                 let detail = reply.json()["detail"].as_str().unwrap_or("").to_string();
-                assert!(!detail.starts_with("no resource at"), "{method} {path} is documented but not routed");
+                assert!(
+                    !detail.starts_with("no resource at"),
+                    "{method} {path} is documented but not routed"
+                );
             }
         }
     }

@@ -77,6 +77,16 @@ impl Api {
         Self::answer(path, self.agent.run(req))
     }
 
+    /// Sends a request built elsewhere (a signed one) and reads the answer
+    /// like every other call: JSON on success, the problem as an error.
+    pub fn run(
+        &self,
+        path: &str,
+        req: ureq::http::Request<impl ureq::AsSendBody>,
+    ) -> Result<Value> {
+        Self::answer(path, self.agent.run(req))
+    }
+
     fn answer(
         path: &str,
         res: Result<ureq::http::Response<ureq::Body>, ureq::Error>,

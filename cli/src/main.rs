@@ -4,7 +4,11 @@
 
 mod client;
 mod commands;
+mod creator;
+#[cfg(test)]
+mod mock_platform;
 mod random;
+mod transfer;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +52,20 @@ enum Command {
     Admin(commands::admin::Command),
     /// Verify the transparency log offline: checkpoints, proofs, mirrors.
     Log(commands::log::Args),
+    /// Creators: register a did:key, show your record.
+    #[command(subcommand)]
+    Creator(commands::creator::Command),
+    /// Consent tokens: sign and verify offline, grant, revoke.
+    #[command(subcommand)]
+    Consent(commands::consent::Command),
+    /// Upload a file under a consent; saves and verifies the storage receipt.
+    Upload(commands::upload::Args),
+    /// Storage receipts: verify offline, fetch.
+    #[command(subcommand)]
+    Receipt(commands::receipt::Command),
+    /// Standard Webhooks: listen for and verify signed deliveries.
+    #[command(subcommand)]
+    Webhooks(commands::webhooks::Command),
 }
 
 fn main() {
@@ -61,6 +79,11 @@ fn main() {
         Command::Whoami => api.get("/v1/whoami").and_then(|v| commands::print_json(&v)),
         Command::Admin(cmd) => commands::admin::run(&api, cmd),
         Command::Log(args) => commands::log::run(&api, args),
+        Command::Creator(cmd) => commands::creator::run(&api, cmd),
+        Command::Consent(cmd) => commands::consent::run(&api, cmd),
+        Command::Upload(args) => commands::upload::run(&api, args),
+        Command::Receipt(cmd) => commands::receipt::run(&api, cmd),
+        Command::Webhooks(cmd) => commands::webhooks::run(cmd),
     };
     if let Err(e) = result {
         eprintln!("fairtrain: {e:#}");

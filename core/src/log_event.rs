@@ -46,7 +46,6 @@ pub enum LogEvent {
         asset_hash: Sha256Digest,
         size: u64,
         receipt_id: String,
-        receipt_hash: Sha256Digest,
         envelope_hash: Sha256Digest,
         consent_id: String,
         creator: String,
@@ -314,5 +313,29 @@ mod tests {
         let mut bad_hash = erasure();
         bad_hash["asset_hash"] = json!("md5:00");
         assert!(entry_from_json(&bad_hash).is_err());
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_consent_fits_one_entry() {
+        let key = crate::ed25519::SigningKey::from_seed(&[1; 32]);
+        let did = crate::did_key::DidKey::from_public_key(key.public_key());
+        let event = LogEvent::ConsentGranted {
+            v: SCHEMA_VERSION,
+            at: Timestamp::parse_rfc3339("2026-11-22T10:00:00.123Z").unwrap(),
+            consent_id: "urn:uuid:00000000-0000-4000-8000-000000000000".into(),
+            consent_hash: Sha256Digest::of(b"c"),
+            creator: did.to_string(),
+            asset_hashes: (0..crate::consent::MAX_ASSET_HASHES as u32)
+                .map(|i| Sha256Digest::of(&i.to_le_bytes()))
+                .collect(),
+            policy_version: "v2025.11-with-a-long-name".into(),
+        };
+        let e = entry(event).expect("a consent with the most assets a token may list is loggable");
+        assert!(e.bytes.len() <= MAX_ENTRY_BYTES);
     }
 }

@@ -52,3 +52,23 @@ pub async fn require(cx: &Cx, roles: &[Role]) -> ApiResult<Principal> {
         .with("role", principal.role.as_str()))
     }
 }
+
+/// A registered creator, authenticated by their own signature.
+pub async fn require_creator(cx: &Cx) -> ApiResult<fairtrain_core::did_key::DidKey> {
+    let principal = require(cx, &[Role::Creator]).await?;
+    let registered: Option<serde_json::Value> = cx
+        .db()?
+        .prepare("SELECT did FROM creators WHERE did = ?1")
+        .bind(&[principal.id.as_str().into()])?
+        .first(None)
+        .await?;
+    if registered.is_none() {
+        return Err(ApiError::forbidden(
+            "this did:key is not registered as a creator: POST /v1/creators first",
+        ));
+    }
+    principal
+        .id
+        .parse()
+        .map_err(|_| ApiError::internal("a verified signer is not a did:key"))
+}

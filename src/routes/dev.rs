@@ -16,3 +16,20 @@ pub async fn panic(cx: Cx) -> ApiResult<Response> {
         cx.request_id
     )
 }
+
+/// Reads and discards the body: the upload benchmark's baseline, the same
+/// streaming read as an upload without hashing or storing.
+pub async fn drain(cx: Cx) -> ApiResult<Response> {
+    if !cx.is_development() {
+        return Err(ApiError::not_found(cx.url.path()));
+    }
+    let body = cx
+        .req
+        .inner()
+        .body()
+        .ok_or_else(|| ApiError::bad_request("no body"))?;
+    let size = crate::upload::stream::drain(body)
+        .await
+        .map_err(crate::routes::assets::stream_problem)?;
+    crate::http::reply::ok(&serde_json::json!({ "size": size }))
+}

@@ -129,7 +129,7 @@ pub async fn post_entries(mut cx: Cx) -> ApiResult<Response> {
 
 /// A signed promise to include the entries by a deadline (like a CT SCT, one
 /// per request): a Data Integrity (eddsa-jcs-2022) signed statement.
-fn promise(cx: &Cx, appended: &AppendResponse) -> ApiResult<Value> {
+pub fn promise(cx: &Cx, appended: &AppendResponse) -> ApiResult<Value> {
     let ring = platform_keys::load(&cx.env)?;
     let include_by = cx
         .now()
@@ -170,7 +170,10 @@ pub async fn tiles(cx: Cx, path: &str) -> ApiResult<Response> {
     let object = bucket.get(format!("{PREFIX}{path}")).execute().await?;
     let Some(object) = object else {
         if path == "checkpoint" {
-            return Err(ApiError::new(ProblemType::NotFound, "the log has no checkpoint yet: nothing has been appended"));
+            return Err(ApiError::new(
+                ProblemType::NotFound,
+                "the log has no checkpoint yet: nothing has been appended",
+            ));
         }
         return Err(ApiError::not_found(&format!("/log/{path}")));
     };

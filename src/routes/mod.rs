@@ -2,11 +2,17 @@
 //! persists and responds.
 
 pub mod api_keys;
+pub mod assets;
+pub mod consents;
+pub mod creators;
 pub mod dev;
 pub mod dev_bench;
 pub mod health;
 pub mod keys;
 pub mod log;
 pub mod openapi;
+pub mod policies;
 pub mod problems;
+pub mod receipts;
+pub mod uploads;
 pub mod whoami;

@@ -6,11 +6,12 @@
 //! starts its own with `Worker::start()`. The build itself happens once, in
 //! scripts/test, before any test binary runs.
 
+pub mod creator;
 mod http;
 mod worker;
 
 pub use http::{Reply, Req};
-pub use worker::Worker;
+pub use worker::{group_rss_kib, Worker};
 
 /// Random bytes for ids, tokens and keys in tests.
 pub fn random<const N: usize>() -> [u8; N] {

@@ -199,6 +199,27 @@ impl Worker {
         d
     }
 
+    /// Resident memory of every process of this runtime (node and workerd), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        self.process_group().map(group_rss_kib).unwrap_or(0)
+    }
+
+    /// The process group of this runtime (for sampling from another thread).
+    pub fn process_group(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Run the Worker's scheduled (cron) handler once, as a cron trigger would.
+    pub fn run_cron(&self) {
+        let r = Req::get("/cdn-cgi/handler/scheduled?cron=0+*+*+*+*").send(self);
+        assert!(
+            r.status < 300,
+            "scheduled handler: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+
     /// The wrangler log so far, for diagnosing a failure.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
@@ -219,4 +240,25 @@ fn wrangler(root: &Path) -> Command {
         .current_dir(root);
     c.env("FAIRTRAIN_SKIP_BUILD", "1");
     c
+}
+
+/// Resident memory of every process in a process group, in KiB.
+pub fn group_rss_kib(pgid: u32) -> u64 {
+    let pgid = pgid.to_string();
+    let mut total = 0;
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // Fields after the parenthesised command name: state ppid pgrp ...
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        if after.split_whitespace().nth(2) != Some(pgid.as_str()) {
+            continue;
+        }
+        let status = fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        total += status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
 }

@@ -102,7 +102,15 @@ fn worker(base: &str) {
 
 /// Requests per second from `clients` threads for `secs`, each request
 /// built by `body(thread, n)`; every answer must have status `expect`.
-fn load(base: &str, path: &str, token: Option<&str>, clients: usize, secs: f64, expect: u16, body: impl Fn(usize, usize) -> serde_json::Value + Sync) -> f64 {
+fn load(
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    clients: usize,
+    secs: f64,
+    expect: u16,
+    body: impl Fn(usize, usize) -> serde_json::Value + Sync,
+) -> f64 {
     let stop = Instant::now() + Duration::from_secs_f64(secs);
     let total = std::sync::atomic::AtomicUsize::new(0);
     let started = Instant::now();
@@ -110,14 +118,19 @@ fn load(base: &str, path: &str, token: Option<&str>, clients: usize, secs: f64, 
         for t in 0..clients {
             let (total, body) = (&total, &body);
             s.spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .new_agent();
                 let mut n = 0;
                 while Instant::now() < stop {
                     let mut req = agent.post(format!("{base}{path}"));
                     if let Some(tok) = token {
                         req = req.header("Authorization", format!("Bearer {tok}"));
                     }
-                    let mut res = req.send_json(body(t, n)).unwrap_or_else(|e| panic!("{path}: {e}"));
+                    let mut res = req
+                        .send_json(body(t, n))
+                        .unwrap_or_else(|e| panic!("{path}: {e}"));
                     let status = res.status().as_u16();
                     let text = res.body_mut().read_to_string().unwrap_or_default();
                     assert_eq!(status, expect, "{path}: {text}");
@@ -144,28 +157,56 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn log(base: &str, token: &str) {
     let clients = 8;
     let run = std::process::id();
-    let noop = load(base, "/v1/dev/bench", None, clients, 5.0, 200, |_, _| json!({ "op": "noop", "iterations": 0 }));
+    let noop = load(
+        base,
+        "/v1/dev/bench",
+        None,
+        clients,
+        5.0,
+        200,
+        |_, _| json!({ "op": "noop", "iterations": 0 }),
+    );
     println!("| no-op POST, {clients} clients | worker | {noop:.0} requests/s |");
-    let single = load(base, "/v1/log/entries", Some(token), clients, 5.0, 202, |t, n| json!({ "events": [event(format!("{run}-s-{t}-{n}"))] }));
+    let single = load(
+        base,
+        "/v1/log/entries",
+        Some(token),
+        clients,
+        5.0,
+        202,
+        |t, n| json!({ "events": [event(format!("{run}-s-{t}-{n}"))] }),
+    );
     println!("| log append, 1 entry per request, {clients} clients | worker | {single:.0} entries/s ({:.2}x the no-op rate) |", single / noop);
 
     // Batched appends, with a prober measuring append -> proof meanwhile.
     let batch = 100;
     let probe_stop = std::sync::atomic::AtomicBool::new(false);
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
     let (batched, mut latencies) = std::thread::scope(|s| {
         let prober = s.spawn(|| {
             let mut lat = Vec::new();
             let mut n = 0;
             while !probe_stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let start = Instant::now();
-                let mut res = agent.post(format!("{base}/v1/log/entries")).header("Authorization", format!("Bearer {token}"))
-                    .send_json(json!({ "events": [event(format!("{run}-p-{n}"))] })).expect("probe append");
+                let mut res = agent
+                    .post(format!("{base}/v1/log/entries"))
+                    .header("Authorization", format!("Bearer {token}"))
+                    .send_json(json!({ "events": [event(format!("{run}-p-{n}"))] }))
+                    .expect("probe append");
                 n += 1;
                 let body: serde_json::Value = res.body_mut().read_json().expect("probe answer");
-                let hash = body["entries"][0]["entry_hash"].as_str().unwrap_or_default().to_string();
+                let hash = body["entries"][0]["entry_hash"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 loop {
-                    let r = agent.get(format!("{base}/v1/log/entries/{hash}")).call().expect("probe lookup");
+                    let r = agent
+                        .get(format!("{base}/v1/log/entries/{hash}"))
+                        .call()
+                        .expect("probe lookup");
                     if r.status().as_u16() == 200 {
                         break;
                     }
@@ -176,9 +217,15 @@ fn log(base: &str, token: &str) {
             }
             lat
         });
-        let rate = load(base, "/v1/log/entries", Some(token), clients, 10.0, 202, |t, n| {
-            json!({ "events": (0..batch).map(|i| event(format!("{run}-b-{t}-{n}-{i}"))).collect::<Vec<_>>() })
-        });
+        let rate = load(
+            base,
+            "/v1/log/entries",
+            Some(token),
+            clients,
+            10.0,
+            202,
+            |t, n| json!({ "events": (0..batch).map(|i| event(format!("{run}-b-{t}-{n}-{i}"))).collect::<Vec<_>>() }),
+        );
         probe_stop.store(true, std::sync::atomic::Ordering::Relaxed);
         (rate * batch as f64, prober.join().expect("prober"))
     });

@@ -1,10 +1,15 @@
 //! One module per command group.
 
 pub mod admin;
+pub mod consent;
+pub mod creator;
 pub mod dev_vars;
 pub mod keygen;
 pub mod keys;
 pub mod log;
+pub mod receipt;
+pub mod upload;
+pub mod webhooks;
 
 /// Print a JSON value for humans and scripts alike.
 pub fn print_json(v: &serde_json::Value) -> anyhow::Result<()> {
