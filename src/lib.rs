@@ -8,6 +8,7 @@ mod context;
 mod error;
 mod gateway;
 mod http;
+mod manifests;
 mod panic;
 mod platform_keys;
 mod queues;

@@ -82,6 +82,20 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
         ["v1", "uploads", id] => on!(cx, Delete => routes::uploads::abort(cx, id)),
         ["v1", "uploads", id, "parts", n] => on!(cx, Put => routes::uploads::put_part(cx, id, n)),
         ["v1", "uploads", id, "complete"] => on!(cx, Post => routes::uploads::complete(cx, id)),
+        ["v1", "manifests"] => on!(cx, Post => routes::manifests::compose(cx)),
+        ["v1", "manifests", id] => on!(cx, Get => routes::manifests::get(cx, id)),
+        ["v1", "manifests", id, "assets"] => on!(cx, Get => routes::manifests::assets(cx, id)),
+        ["v1", "manifests", id, "consents"] => on!(cx, Get => routes::manifests::consents(cx, id)),
+        ["v1", "manifests", id, "status"] => on!(cx, Get => routes::manifests::status(cx, id)),
+        ["v1", "manifests", id, "proof", hash] => {
+            on!(cx, Get => routes::manifests::proof(cx, id, hash))
+        }
+        ["v1", "manifests", id, "download", hash] => {
+            on!(cx, Get => routes::manifests::download(cx, id, hash))
+        }
+        ["v1", "blobs", hash] => on!(cx, Get => routes::blobs::get(cx, hash)),
+        ["v1", "licenses"] => on!(cx, Post => routes::licenses::create(cx)),
+        ["v1", "licenses", id] => on!(cx, Delete => routes::licenses::revoke(cx, id)),
         ["v1", "receipts", id] => on!(cx, Get => routes::receipts::get(cx, id)),
         ["v1", "dev", "panic"] => on!(cx, Post => routes::dev::panic(cx)),
         ["v1", "dev", "drain"] => on!(cx, Post => routes::dev::drain(cx)),

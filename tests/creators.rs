@@ -505,3 +505,109 @@ fn registration_needs_a_fresh_challenge_signed_by_the_key() {
         .problem(422, "validation-failed");
     let _: Value = json!(Timestamp::now().format_rfc3339());
 }
+
+#[test]
+fn the_cli_does_the_creators_side_end_to_end() {
+    let dir = w().scratch(&fairtrain_integration_tests::unique("cli-creator"));
+    let d = |p: &str| dir.join(p).to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        let out = w().cli().args(args).output().expect("run fairtrain");
+        assert!(
+            out.status.success(),
+            "fairtrain {args:?}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    std::fs::write(d("asset.txt"), bytes("cli")).unwrap();
+    run(&["keygen", "--out", &d("me.json")]);
+    run(&[
+        "creator",
+        "register",
+        "--key",
+        &d("me.json"),
+        "--name",
+        "CLI Creator",
+    ]);
+    run(&[
+        "consent",
+        "sign",
+        "--key",
+        &d("me.json"),
+        "--asset",
+        &d("asset.txt"),
+        "--use",
+        "ai_training",
+        "--scope",
+        "public_posts",
+        "--jurisdiction",
+        "US",
+        "--policy-version",
+        "v2025.11",
+        "--license",
+        "CC-BY-4.0",
+        "--out",
+        &d("consent.json"),
+    ]);
+    run(&["consent", "show", &d("consent.json")]);
+    run(&[
+        "consent",
+        "submit",
+        "--key",
+        &d("me.json"),
+        &d("consent.json"),
+    ]);
+    run(&[
+        "upload",
+        "--key",
+        &d("me.json"),
+        &d("asset.txt"),
+        "--consent",
+        &d("consent.json"),
+        "--scope",
+        "public_posts",
+        "--out",
+        &d("receipt.json"),
+    ]);
+    run(&["keys", "fetch", "--out", &d("keys.json")]);
+    run(&[
+        "receipt",
+        "verify",
+        &d("receipt.json"),
+        "--keys",
+        &d("keys.json"),
+        "--asset",
+        &d("asset.txt"),
+    ]);
+    let receipt: Value =
+        serde_json::from_slice(&std::fs::read(d("receipt.json")).unwrap()).unwrap();
+    assert_eq!(receipt["route"], "TRAINING_PIPELINE");
+    // A receipt changed by one byte fails offline verification.
+    let text = std::fs::read_to_string(d("receipt.json"))
+        .unwrap()
+        .replace("TRAINING_PIPELINE", "COMPLIANCE_HOLD");
+    std::fs::write(d("forged.json"), text).unwrap();
+    assert!(!w()
+        .cli()
+        .args([
+            "receipt",
+            "verify",
+            &d("forged.json"),
+            "--keys",
+            &d("keys.json")
+        ])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let consent: Value =
+        serde_json::from_slice(&std::fs::read(d("consent.json")).unwrap()).unwrap();
+    run(&[
+        "consent",
+        "revoke",
+        "--key",
+        &d("me.json"),
+        consent["id"].as_str().unwrap(),
+    ]);
+}

@@ -63,6 +63,8 @@ enum Command {
     /// Storage receipts: verify offline, fetch.
     #[command(subcommand)]
     Receipt(commands::receipt::Command),
+    /// Signed dataset manifests: compose, fetch, verify offline, prove inclusion.
+    Manifest(commands::manifest::Args),
     /// Standard Webhooks: listen for and verify signed deliveries.
     #[command(subcommand)]
     Webhooks(commands::webhooks::Command),
@@ -83,6 +85,7 @@ fn main() {
         Command::Consent(cmd) => commands::consent::run(&api, cmd),
         Command::Upload(args) => commands::upload::run(&api, args),
         Command::Receipt(cmd) => commands::receipt::run(&api, cmd),
+        Command::Manifest(args) => commands::manifest::run(&api, args),
         Command::Webhooks(cmd) => commands::webhooks::run(cmd),
     };
     if let Err(e) = result {

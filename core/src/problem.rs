@@ -56,6 +56,8 @@ problem_types! {
         "The SHA-256 of the body the server received differs from the one the client declared (Content-Digest, Repr-Digest or a signed envelope); `computed_digest` is what arrived. Nothing was stored."),
     Forbidden => ("forbidden", 403, "Forbidden",
         "The credentials are valid but their role or scopes do not allow this operation."),
+    Gone => ("gone", 410, "Gone",
+        "The resource existed but is no longer available, e.g. an asset whose creator revoked consent; `reason` says why."),
     Conflict => ("conflict", 409, "Conflict",
         "The request conflicts with the current state of the resource."),
     RateLimited => ("rate-limited", 429, "Too many requests",

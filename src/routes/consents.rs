@@ -234,6 +234,7 @@ pub async fn revoke(mut cx: Cx, id: &str) -> ApiResult<Response> {
         .run()
         .await?;
     let rerouted = reroute::reroute(&cx, Which::Consent(id)).await?;
+    crate::routes::manifests::flag_revoked_consent(&cx, id).await?;
     reply::ok(
         &json!({ "consent_id": id, "status": "revoked", "revoked_at": now, "log_entry_hash": entry_hash, "rerouted": rerouted }),
     )

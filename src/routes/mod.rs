@@ -3,13 +3,16 @@
 
 pub mod api_keys;
 pub mod assets;
+pub mod blobs;
 pub mod consents;
 pub mod creators;
 pub mod dev;
 pub mod dev_bench;
 pub mod health;
 pub mod keys;
+pub mod licenses;
 pub mod log;
+pub mod manifests;
 pub mod openapi;
 pub mod policies;
 pub mod problems;

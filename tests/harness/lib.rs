@@ -8,6 +8,7 @@
 
 pub mod creator;
 mod http;
+pub mod seed;
 mod worker;
 
 pub use http::{Reply, Req};

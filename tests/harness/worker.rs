@@ -57,6 +57,13 @@ impl Worker {
 
     /// A fresh instance with extra environment variables (e.g. small limits).
     pub fn start_with(vars: &[(&str, &str)]) -> Worker {
+        Worker::start_seeded(vars, None)
+    }
+
+    /// A fresh instance whose D1 database gets `seed_sql` after the
+    /// migrations, before the worker starts (for data too large to create
+    /// through the API in a test, like a 100,000-asset catalogue).
+    pub fn start_seeded(vars: &[(&str, &str)], seed_sql: Option<&str>) -> Worker {
         let root = project_root();
         assert!(
             root.join("build/worker/shim.mjs").exists(),
@@ -95,6 +102,22 @@ impl Worker {
             "migrations failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some(sql) = seed_sql {
+            let file = dir.join("seed.sql");
+            fs::write(&file, sql).expect("seed file");
+            let out = wrangler(&root)
+                .args(["d1", "execute", "DB", "--local", "--yes", "--persist-to"])
+                .arg(dir.join("state"))
+                .arg("--file")
+                .arg(&file)
+                .output()
+                .expect("run wrangler d1 execute");
+            assert!(
+                out.status.success(),
+                "seeding failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
 
         let mut w = Worker {
             base: String::new(),

@@ -241,6 +241,193 @@ fn log(base: &str, token: &str) {
     }
 }
 
+/// A creator request signed with RFC 9421 (did:key), with an optional body.
+fn signed(
+    agent: &ureq::Agent,
+    base: &str,
+    key: &SigningKey,
+    method: &str,
+    path: &str,
+    body: Option<(&[u8], &str)>,
+    extra: &[(&str, String)],
+) -> (u16, String) {
+    use fairtrain_httpsig::{RequestParts, Signer};
+    let url = format!("{base}{path}");
+    let mut parts = RequestParts::new(method, &url).expect("request");
+    let mut req = ureq::http::Request::builder().method(method).uri(&url);
+    if let Some((bytes, ct)) = body {
+        let digest = fairtrain_core::digest::format_digest_header(&Sha256Digest::of(bytes));
+        parts.push_header("Content-Digest", &digest);
+        req = req
+            .header("Content-Digest", digest)
+            .header("Content-Type", ct);
+    }
+    for (k, v) in extra {
+        req = req.header(*k, v);
+    }
+    let nonce = fairtrain_core::encoding::base64url_encode(&rand16());
+    let now = fairtrain_core::time::Timestamp::now().unix_seconds();
+    let h = Signer::new(key.clone())
+        .sign(&parts, now, &nonce)
+        .expect("sign");
+    let req = req
+        .header("Signature-Input", h.signature_input)
+        .header("Signature", h.signature);
+    let req = req
+        .body(body.map(|(b, _)| b.to_vec()).unwrap_or_default())
+        .expect("request");
+    let mut res = agent
+        .run(req)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let status = res.status().as_u16();
+    (
+        status,
+        res.body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap_or_default(),
+    )
+}
+
+fn rand16() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("randomness");
+    b
+}
+
+/// Upload throughput (MB/s) through the whole ingest path, next to a no-op
+/// endpoint that only drains the same body, in the same run.
+fn upload(base: &str, token: &str) {
+    use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, License, Price};
+    use fairtrain_core::did_key::DidKey;
+    use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
+    use fairtrain_core::time::Timestamp;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let policy: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../core/tests/fixtures/policy-v2025.11.json"
+    ))
+    .expect("policy fixture");
+    let status = agent
+        .post(format!("{base}/v1/policies"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(&policy)
+        .expect("policy")
+        .status()
+        .as_u16();
+    assert!(
+        status == 201 || status == 200,
+        "publishing the policy: {status}"
+    );
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("randomness");
+    let key = SigningKey::from_seed(&seed);
+    let did = DidKey::from_public_key(key.public_key());
+    let mut res = agent
+        .post(format!("{base}/v1/creators/challenges"))
+        .send_json(json!({ "did": did.to_string() }))
+        .expect("challenge");
+    let challenge: serde_json::Value = res.body_mut().read_json().expect("challenge");
+    let challenge = challenge["challenge"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let sig = fairtrain_core::registration::sign_registration(&key, &challenge).expect("sign");
+    agent
+        .post(format!("{base}/v1/creators"))
+        .send_json(json!({ "did": did.to_string(), "challenge": challenge, "signature": sig }))
+        .expect("register");
+
+    let size = 64usize << 20;
+    let data: Vec<u8> = (0..size)
+        .map(|i| (i as u32).wrapping_mul(2654435761).to_le_bytes()[1])
+        .collect();
+    let hash = Sha256Digest::of(&data);
+    let now = Timestamp::now();
+    let token_doc = ConsentToken {
+        id: urn_uuid_v4(rand16()),
+        valid_from: now.checked_add_seconds(-60).expect("time"),
+        valid_until: now.checked_add_seconds(86400).expect("time"),
+        asset_hashes: vec![hash],
+        allowed_uses: vec!["ai_training".parse().expect("use")],
+        commercial: true,
+        scopes: vec!["public_posts".parse().expect("scope")],
+        jurisdiction: "US".parse().expect("jurisdiction"),
+        policy_version: "v2025.11".into(),
+        license: License {
+            id: "CC-BY-4.0".into(),
+            terms: None,
+        },
+        price: Price {
+            currency: "USD".into(),
+            minor_units: 2,
+            per_use: "0.0005".into(),
+        },
+    }
+    .sign(&key, now)
+    .expect("consent");
+    let consent_body = serde_json::to_vec(&token_doc).expect("json");
+    let (status, text) = signed(
+        &agent,
+        base,
+        &key,
+        "POST",
+        "/v1/consents",
+        Some((&consent_body, "application/json")),
+        &[],
+    );
+    assert_eq!(status, 201, "consent: {text}");
+    let consent_id = token_doc["id"].as_str().unwrap_or_default().to_string();
+
+    let drain = best_of(3, || {
+        let mut res = agent
+            .post(format!("{base}/v1/dev/drain"))
+            .header("Content-Type", "application/octet-stream")
+            .send(&data[..])
+            .expect("drain");
+        let _ = res.body_mut().read_to_string();
+    });
+    let up = best_of(3, || {
+        let envelope = sign_envelope(
+            &EnvelopeFields {
+                content_hash: hash,
+                consent_id: consent_id.clone(),
+                license: "CC-BY-4.0".into(),
+                media_type: "application/octet-stream".into(),
+                scope: "public_posts".parse().expect("scope"),
+                size: size as u64,
+                timestamp: Timestamp::now(),
+            },
+            &key,
+        )
+        .expect("envelope");
+        let header = encode_header(&envelope).expect("header");
+        let (status, text) = signed(
+            &agent,
+            base,
+            &key,
+            "POST",
+            "/v1/assets",
+            Some((&data, "application/octet-stream")),
+            &[("Fairtrain-Envelope", header)],
+        );
+        assert_eq!(status, 201, "upload: {text}");
+    });
+    let mb = size as f64 / 1e6;
+    println!(
+        "| no-op drain of a 64 MiB body | worker | {:.0} MB/s |",
+        mb / drain.as_secs_f64()
+    );
+    println!(
+        "| upload of 64 MiB (stream to R2 + DigestStream + receipt) | worker | {:.0} MB/s ({:.2}x the drain) |",
+        mb / up.as_secs_f64(),
+        drain.as_secs_f64() / up.as_secs_f64()
+    );
+}
+
 fn main() {
     let base = std::env::args().nth(1);
     println!("| what | where | result |");
@@ -250,6 +437,7 @@ fn main() {
         worker(&base);
         if let Ok(token) = std::env::var("FAIRTRAIN_TOKEN") {
             log(&base, &token);
+            upload(&base, &token);
         }
     }
 }

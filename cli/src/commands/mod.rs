@@ -7,6 +7,7 @@ pub mod dev_vars;
 pub mod keygen;
 pub mod keys;
 pub mod log;
+pub mod manifest;
 pub mod receipt;
 pub mod upload;
 pub mod webhooks;
