@@ -210,7 +210,8 @@ fn interrupted_uploads_leave_nothing_behind() {
     // Abandoned halfway: the cron aborts it once it expires.
     let id = start(&w, &c, &f, digest, &consent);
     assert_eq!(put(&w, &c, &id, 1, &f.part(0)).status, 200);
-    std::thread::sleep(Duration::from_millis(2500));
+    // Expiry is kept in whole seconds: wait past the next second boundary.
+    std::thread::sleep(Duration::from_millis(3500));
     w.run_cron();
     put(&w, &c, &id, 2, &f.part(1)).problem(404, "not-found");
     Req::get(&format!("/v1/assets/{digest}"))

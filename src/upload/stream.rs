@@ -62,9 +62,23 @@ async fn write(writer: &WritableStreamDefaultWriter, chunk: &JsValue) -> Result<
         .map_err(js_err)
 }
 
+#[wasm_bindgen(module = "/worker/stream.mjs")]
+extern "C" {
+    #[wasm_bindgen(js_name = pipeHashing)]
+    fn pipe_hashing(
+        body: ReadableStream,
+        sink: WritableStream,
+        digest: &JsValue,
+        length: f64,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = drain)]
+    fn drain_js(body: ReadableStream) -> js_sys::Promise;
+}
+
 /// Stream `body` (exactly `length` bytes) into `sink`, which receives a
 /// readable stream of known length (an R2 put or part upload), hashing on the
-/// way. `sink` runs concurrently with the pump; both must succeed.
+/// way. The piping itself runs in JavaScript (worker/stream.mjs) so chunks
+/// never hop into wasm; `sink` runs concurrently and both must succeed.
 pub async fn stream_to<'a, T: 'a>(
     body: ReadableStream,
     length: u64,
@@ -72,80 +86,33 @@ pub async fn stream_to<'a, T: 'a>(
 ) -> Result<(Streamed, T), StreamError> {
     let fixed = Fixed::new(length as f64).map_err(|e| StreamError::Sink(js_err(e)))?;
     let upload = sink(fixed.readable());
-    let writable = fixed.writable();
-    let pump = pump(body, length, writable);
-    let (pumped, uploaded) = join(pump, upload).await;
-    let streamed = pumped?;
-    let value = uploaded.map_err(|e| StreamError::Sink(e.to_string()))?;
-    Ok((streamed, value))
-}
-
-async fn pump(
-    body: ReadableStream,
-    length: u64,
-    out: WritableStream,
-) -> Result<Streamed, StreamError> {
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let digest = DigestStream::new(DigestStreamAlgorithm::Sha256);
-    let digest_writer = digest
-        .raw()
-        .unchecked_ref::<WritableStream>()
-        .get_writer()
-        .map_err(|e| StreamError::Sink(js_err(e)))?;
-    let out_writer = out.get_writer().map_err(|e| StreamError::Sink(js_err(e)))?;
-    let fail = |e: StreamError| {
-        // Abort both sides so the sink fails too and nothing is stored.
-        let reason = JsValue::from_str("upload aborted");
-        let _ = out_writer.abort_with_reason(&reason);
-        let _ = digest_writer.abort_with_reason(&reason);
-        let _ = reader.cancel();
-        e
-    };
-    let mut received: u64 = 0;
-    loop {
-        let next = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| fail(StreamError::Body(js_err(e))))?;
-        let done = Reflect::get(&next, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        if done {
-            break;
+    let pump = JsFuture::from(pipe_hashing(
+        body,
+        fixed.writable(),
+        digest.raw().as_ref(),
+        length as f64,
+    ));
+    let (pumped, uploaded) = join(pump, upload).await;
+    let received = pumped.map_err(|e| {
+        let msg = js_err(e);
+        if msg.contains("too long") {
+            StreamError::TooLong { declared: length }
+        } else if let Some(rest) = msg.split("too short: ").nth(1) {
+            let received = rest
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            StreamError::TooShort {
+                declared: length,
+                received,
+            }
+        } else {
+            StreamError::Body(msg)
         }
-        let chunk: Uint8Array = Reflect::get(&next, &"value".into())
-            .ok()
-            .and_then(|v| v.dyn_into().ok())
-            .ok_or_else(|| {
-                fail(StreamError::Body(
-                    "the body yielded something other than bytes".into(),
-                ))
-            })?;
-        received += u64::from(chunk.length());
-        if received > length {
-            return Err(fail(StreamError::TooLong { declared: length }));
-        }
-        // The digest gets its own copy: the other side may take ownership.
-        let copy = Uint8Array::new(&chunk);
-        write(&out_writer, &chunk)
-            .await
-            .map_err(|e| fail(StreamError::Sink(e)))?;
-        write(&digest_writer, &copy)
-            .await
-            .map_err(|e| fail(StreamError::Sink(e)))?;
-    }
-    if received != length {
-        return Err(fail(StreamError::TooShort {
-            declared: length,
-            received,
-        }));
-    }
-    JsFuture::from(out_writer.close())
-        .await
-        .map_err(|e| StreamError::Sink(js_err(e)))?;
-    JsFuture::from(digest_writer.close())
-        .await
-        .map_err(|e| StreamError::Sink(js_err(e)))?;
+    })?;
+    let value = uploaded.map_err(|e| StreamError::Sink(e.to_string()))?;
     let bytes = digest
         .digest()
         .await
@@ -154,10 +121,14 @@ async fn pump(
     let digest: [u8; 32] = bytes
         .try_into()
         .map_err(|_| StreamError::Sink("the digest is not 32 bytes".into()))?;
-    Ok(Streamed {
-        digest: Sha256Digest::from_bytes(digest),
-        size: received,
-    })
+    let size = received.as_f64().unwrap_or(0.0) as u64;
+    Ok((
+        Streamed {
+            digest: Sha256Digest::from_bytes(digest),
+            size,
+        },
+        value,
+    ))
 }
 
 /// Hash a stream (e.g. an R2 object being read back) without storing it.
@@ -206,26 +177,11 @@ pub async fn digest_of(body: ReadableStream) -> Result<Streamed, StreamError> {
     })
 }
 
-/// A drain-only pump for the benchmark's no-op upload: reads and discards.
+/// Read and discard a body (the upload benchmark's baseline), through the
+/// same JavaScript stream machinery as `stream_to`.
 pub async fn drain(body: ReadableStream) -> Result<u64, StreamError> {
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut size = 0u64;
-    loop {
-        let next = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| StreamError::Body(js_err(e)))?;
-        if Reflect::get(&next, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true)
-        {
-            return Ok(size);
-        }
-        if let Ok(v) = Reflect::get(&next, &"value".into()) {
-            size += v
-                .dyn_ref::<Uint8Array>()
-                .map(|c| u64::from(c.length()))
-                .unwrap_or(0);
-        }
-    }
+    let n = JsFuture::from(drain_js(body))
+        .await
+        .map_err(|e| StreamError::Body(js_err(e)))?;
+    Ok(n.as_f64().unwrap_or(0.0) as u64)
 }
