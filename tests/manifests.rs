@@ -424,11 +424,6 @@ fn a_100000_asset_manifest_composes_pages_and_verifies() {
     assert_eq!(m["asset_count"], n);
     eprintln!("composed and signed {n} assets in {took:?}");
     let id = m["manifest_id"].as_str().unwrap();
-    // The local runtime can stall the first request after a composition
-    // this large (seen only under wrangler dev); a health check first.
-    let t = std::time::Instant::now();
-    let h = Req::get("/healthz").send(&own);
-    eprintln!("healthz after compose: {} in {:?}", h.status, t.elapsed());
     // As a buyer would: the manifest first, then its pages.
     let doc = Req::get(&format!("/v1/manifests/{id}"))
         .bearer(&own.admin_token)

@@ -2,5 +2,6 @@
 //! consent policy and routed; a route changes when its consent or the policy
 //! does. Routing never deletes anything.
 
+pub mod consents;
 pub mod policy_store;
 pub mod reroute;

@@ -1,14 +1,11 @@
 //! Re-evaluating contributions when a consent or the policy changes.
 
-use fairtrain_core::consent::{verify_consent_document, VerifiedConsent};
 use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::policy::{evaluate, ConsentState, Contribution, Policy};
-use std::collections::HashMap;
-
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-use super::policy_store;
+use super::{consents, policy_store};
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::routes::log;
@@ -21,14 +18,6 @@ struct Row {
     route: String,
     route_reason: String,
     consent_id: String,
-}
-
-/// A consent as the gateway sees it: verified once per run, not per row.
-enum Known {
-    Missing,
-    Revoked,
-    Unusable,
-    Active(Box<VerifiedConsent>),
 }
 
 /// Contributions re-evaluated per statement page.
@@ -47,7 +36,7 @@ pub async fn reroute(cx: &Cx, which: Which<'_>) -> ApiResult<usize> {
     let db = cx.db()?;
     let mut changed = 0;
     let mut after = String::new();
-    let mut consents: HashMap<String, Known> = HashMap::new();
+    let mut consents = consents::Cache::new();
     loop {
         let select =
             "SELECT c.receipt_id, c.asset_hash, c.scope, c.route, c.route_reason, c.consent_id \
@@ -65,7 +54,12 @@ pub async fn reroute(cx: &Cx, which: Which<'_>) -> ApiResult<usize> {
         let rows: Vec<Row> = statement.all().await?.results()?;
         let Some(last) = rows.last() else { break };
         after = last.receipt_id.clone();
-        load_consents(cx, &rows, &mut consents).await?;
+        consents::load(
+            cx,
+            rows.iter().map(|r| r.consent_id.as_str()),
+            &mut consents,
+        )
+        .await?;
         let mut updates = Vec::new();
         let mut events = Vec::new();
         for row in &rows {
@@ -73,7 +67,7 @@ pub async fn reroute(cx: &Cx, which: Which<'_>) -> ApiResult<usize> {
                 cx,
                 &policy,
                 row,
-                consents.get(&row.consent_id).unwrap_or(&Known::Missing),
+                consents.get(&row.consent_id).and_then(Option::as_ref),
             )?;
             let (route, reason) = (decision.route.to_string(), decision.reason.to_string());
             if route == row.route && reason == row.route_reason {
@@ -114,58 +108,22 @@ pub async fn reroute(cx: &Cx, which: Which<'_>) -> ApiResult<usize> {
     Ok(changed)
 }
 
-async fn load_consents(cx: &Cx, rows: &[Row], cache: &mut HashMap<String, Known>) -> ApiResult<()> {
-    let missing: Vec<&str> = rows
-        .iter()
-        .map(|r| r.consent_id.as_str())
-        .filter(|id| !cache.contains_key(*id))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    #[derive(Deserialize)]
-    struct ConsentRow {
-        id: String,
-        token: String,
-        revoked_at: Option<String>,
-    }
-    let ids = serde_json::to_string(&missing).map_err(ApiError::internal)?;
-    let found: Vec<ConsentRow> = cx
-        .db()?
-        .prepare("SELECT id, token, revoked_at FROM consents WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(&[ids.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
-    for row in found {
-        // Signature and shape only: evaluate() judges the validity window at `now`.
-        let verified = serde_json::from_str::<serde_json::Value>(&row.token)
-            .ok()
-            .and_then(|t| verify_consent_document(&t).ok());
-        let known = match (row.revoked_at, verified) {
-            (Some(_), _) => Known::Revoked,
-            (None, Some(v)) => Known::Active(Box::new(v)),
-            // Stored tokens verified at grant; one that no longer does is unusable.
-            (None, None) => Known::Unusable,
-        };
-        cache.insert(row.id, known);
-    }
-    for id in missing {
-        cache.entry(id.to_string()).or_insert(Known::Missing);
-    }
-    Ok(())
-}
-
 fn decide(
     cx: &Cx,
     policy: &Policy,
     row: &Row,
-    consent: &Known,
+    stored: Option<&consents::Stored>,
 ) -> ApiResult<fairtrain_core::policy::Decision> {
-    let state = match consent {
-        Known::Missing | Known::Unusable => ConsentState::None,
-        Known::Revoked => ConsentState::Revoked,
-        Known::Active(v) => ConsentState::Active(v),
+    let state = match stored {
+        None
+        | Some(consents::Stored {
+            consent: None,
+            revoked: false,
+        }) => ConsentState::None,
+        Some(consents::Stored { revoked: true, .. }) => ConsentState::Revoked,
+        Some(consents::Stored {
+            consent: Some(v), ..
+        }) => ConsentState::Active(v),
     };
     let content_hash = row.asset_hash.parse().map_err(ApiError::internal)?;
     let scope = row

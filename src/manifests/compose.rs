@@ -4,9 +4,8 @@
 //! tree over the asset records, sign, and store the assets in bulk with one
 //! JSON parameter per few thousand rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use fairtrain_core::consent::{verify_consent_document, VerifiedConsent};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_manifest::{AssetRecord, Candidate, ComposeFilter, DatasetTerms, Exclusion};
 use fairtrain_tlog::Hash;
@@ -16,6 +15,7 @@ use wasm_bindgen::JsValue;
 
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
+use crate::gateway::consents;
 
 /// Contributions read per query.
 const SCAN_PAGE: usize = 2000;
@@ -52,7 +52,7 @@ pub async fn compose(
     explicit: Option<&[Sha256Digest]>,
 ) -> ApiResult<Composed> {
     let db = cx.db()?;
-    let mut consents: HashMap<String, Option<(VerifiedConsent, bool)>> = HashMap::new();
+    let mut consents = consents::Cache::new();
     let mut out = Composed {
         records: 0,
         leaf_hashes: Vec::new(),
@@ -99,12 +99,20 @@ pub async fn compose(
         let rows: Vec<Row> = db.prepare(sql).bind(&binds)?.all().await?.results()?;
         let Some(last) = rows.last() else { break };
         (after_hash, after_receipt) = (last.asset_hash.clone(), last.receipt_id.clone());
-        load_consents(cx, &rows, &mut consents).await?;
+        consents::load(
+            cx,
+            rows.iter().map(|r| r.consent_id.as_str()),
+            &mut consents,
+        )
+        .await?;
         for row in &rows {
             if last_included.as_deref() == Some(row.asset_hash.as_str()) {
                 continue; // this asset is in already, from an earlier contribution
             }
-            let consent = consents.get(&row.consent_id).and_then(|c| c.as_ref());
+            let consent = consents
+                .get(&row.consent_id)
+                .and_then(Option::as_ref)
+                .and_then(|s| s.consent.as_ref().map(|c| (c, s.revoked)));
             // The filter narrows what is considered; it is not a reason to exclude.
             if let Some((c, _)) = consent {
                 let use_ok = filter.allowed_use.is_none_or(|u| c.allows(u));
@@ -116,7 +124,7 @@ pub async fn compose(
             let candidate = Candidate {
                 route: row.route.clone(),
                 consent: consent.map(|(c, _)| c.clone()),
-                revoked: consent.is_some_and(|(_, r)| *r),
+                revoked: consent.is_some_and(|(_, r)| r),
             };
             match fairtrain_manifest::select(&candidate, terms, cx.now()) {
                 Ok(()) => {
@@ -157,47 +165,6 @@ fn exclude(out: &mut Composed, row: &Row, reason: Exclusion) {
     if out.excluded.len() < MAX_LISTED_EXCLUSIONS {
         out.excluded.push(json!({ "content_hash": row.asset_hash, "receipt_id": row.receipt_id, "reason": reason.as_str() }));
     }
-}
-
-/// Verify each consent once (signature and shape; the window is judged by
-/// `select` at compose time).
-async fn load_consents(
-    cx: &Cx,
-    rows: &[Row],
-    cache: &mut HashMap<String, Option<(VerifiedConsent, bool)>>,
-) -> ApiResult<()> {
-    let missing: Vec<&str> = rows
-        .iter()
-        .map(|r| r.consent_id.as_str())
-        .filter(|id| !cache.contains_key(*id))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    #[derive(Deserialize)]
-    struct ConsentRow {
-        id: String,
-        token: String,
-        revoked_at: Option<String>,
-    }
-    let ids = serde_json::to_string(&missing).map_err(ApiError::internal)?;
-    let found: Vec<ConsentRow> = cx
-        .db()?
-        .prepare("SELECT id, token, revoked_at FROM consents WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(&[ids.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
-    for row in found {
-        let verified = serde_json::from_str::<Value>(&row.token)
-            .ok()
-            .and_then(|t| verify_consent_document(&t).ok());
-        cache.insert(row.id, verified.map(|v| (v, row.revoked_at.is_some())));
-    }
-    for id in missing {
-        cache.entry(id.to_string()).or_insert(None);
-    }
-    Ok(())
 }
 
 async fn write(cx: &Cx, manifest_id: &str, pending: &mut Vec<Value>) -> ApiResult<()> {

@@ -1,28 +1,23 @@
 //! A request builder for tests: every call returns the full reply (status,
 //! headers, body), whatever the status.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::worker::Worker;
 
-fn agent() -> &'static ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .allow_non_standard_methods(true)
-            .timeout_global(Some(Duration::from_secs(60)))
-            // A connection reused after a long request through wrangler's
-            // local proxy can hang; a fresh loopback connection per request
-            // costs little and keeps every test independent of that.
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
-            .build()
-            .new_agent()
-    })
+/// A fresh agent per request: after a long request (a 100,000-asset
+/// composition) the next call through a shared agent was seen to stall
+/// while curl and a new agent were answered at once; an agent per request
+/// keeps every test independent of that, at the cost of a loopback connect.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .allow_non_standard_methods(true)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent()
 }
 
 pub struct Req {
