@@ -611,3 +611,40 @@ fn the_cli_does_the_creators_side_end_to_end() {
         consent["id"].as_str().unwrap(),
     ]);
 }
+
+#[test]
+fn uploads_per_creator_are_rate_limited() {
+    let own = Worker::start_with(&[("UPLOADS_PER_MINUTE", "2")]);
+    assert_eq!(publish_policy(&own, &seed_policy()).status, 201);
+    let creator = Creator::registered(&own);
+    let items: Vec<Vec<u8>> = (0..3).map(|i| bytes(&format!("rate-{i}"))).collect();
+    let refs: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+    let consent = creator.grant(&own, &Terms::for_assets(&refs));
+    // A minute boundary between the uploads would reset the window: start just after one.
+    let into_minute = now().unix_seconds() % 60;
+    if into_minute > 50 {
+        std::thread::sleep(Duration::from_secs((61 - into_minute) as u64));
+    }
+    assert_eq!(
+        creator
+            .upload(&own, &items[0], &consent, "public_posts")
+            .status,
+        201
+    );
+    assert_eq!(
+        creator
+            .upload(&own, &items[1], &consent, "public_posts")
+            .status,
+        201
+    );
+    let r = creator.upload(&own, &items[2], &consent, "public_posts");
+    r.problem(429, "rate-limited");
+    assert!(r
+        .header("retry-after")
+        .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| (1..=60).contains(&n))));
+    // Another creator has their own allowance.
+    let other = Creator::registered(&own);
+    let data = bytes("other");
+    let c2 = other.grant(&own, &Terms::for_assets(&[&data]));
+    assert_eq!(other.upload(&own, &data, &c2, "public_posts").status, 201);
+}
