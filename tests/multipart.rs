@@ -100,10 +100,7 @@ fn worker(vars: &[(&str, &str)]) -> Worker {
 
 #[test]
 fn parts_in_order_then_the_whole_file_is_hashed_and_receipted() {
-    let w = worker(&[
-        ("UPLOAD_PART_BYTES", "5242880"),
-        ("UPLOAD_TTL_SECONDS", "2"),
-    ]);
+    let w = worker(&[("UPLOAD_PART_BYTES", "5242880")]);
     let c = Creator::registered(&w);
     let f = File {
         seed: 1,

@@ -200,12 +200,12 @@ pub fn urn_uuid_v4(mut random: [u8; 16]) -> String {
 }
 
 /// Printable ASCII without spaces, 1..=`max` bytes: ids, versions, labels.
-pub(crate) fn is_token_text(text: &str, max: usize) -> bool {
+pub fn is_token_text(text: &str, max: usize) -> bool {
     !text.is_empty() && text.len() <= max && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// Free text: 1..=`max` characters, no control characters.
-pub(crate) fn is_free_text(text: &str, max: usize) -> bool {
+pub fn is_free_text(text: &str, max: usize) -> bool {
     !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
 }
 
@@ -355,7 +355,7 @@ impl Price {
 
 /// `digits [ "." digits ]`, no sign, no exponent, no superfluous leading
 /// zero, at most 18 integer and 18 fraction digits.
-fn is_decimal(text: &str) -> bool {
+pub fn is_decimal(text: &str) -> bool {
     let (int, frac) = match text.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (text, None),

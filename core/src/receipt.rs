@@ -24,17 +24,15 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::{
-    check_single_proof, is_free_text, is_urn_uuid, jcs_hash, parse_utc, ProofFailure,
-    MAX_SAFE_INTEGER,
-};
-use crate::data_integrity::{self, ProofDetails, ProofOptions};
+use crate::consent::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
+use crate::data_integrity::{self, ProofOptions};
 use crate::did_key::DidKey;
 use crate::digest::Sha256Digest;
-use crate::ed25519::{PublicKey, SigningKey};
+use crate::ed25519::SigningKey;
 use crate::envelope::is_media_type;
 use crate::key_set::PublishedKey;
 use crate::log_event::{self, LogEvent};
+use crate::platform_proof::{self, PlatformProofError};
 use crate::policy::{Reason, Route};
 use crate::time::Timestamp;
 
@@ -326,46 +324,17 @@ pub fn sign_receipt(
     Ok(signed)
 }
 
-/// Verifies `doc`'s single proof by one of `keys`, and that the key was valid
-/// at the proof's `created`. Returns the key and that time.
+/// The shared platform-proof rule, with this format's errors.
 fn check_platform_proof<'k>(
     doc: &Value,
     keys: &'k [PublishedKey],
 ) -> Result<(&'k PublishedKey, Timestamp), ReceiptError> {
-    let resolve = |vm: &str| -> Option<PublicKey> {
-        keys.iter()
-            .find(|k| k.id == vm)
-            .and_then(|k| k.public_key().ok())
-    };
-    let details: ProofDetails = check_single_proof(doc, |vm| resolve(vm).is_some(), resolve)
-        .map_err(|f| match f {
-            ProofFailure::WrongSigner => ReceiptError::UnknownKey(
-                doc.pointer("/proof/verificationMethod")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
-            ProofFailure::BadSignature => ReceiptError::BadSignature,
-            ProofFailure::Malformed(m) => ReceiptError::Malformed(m),
-        })?;
-    let key = keys
-        .iter()
-        .find(|k| k.id == details.verification_method)
-        .ok_or_else(|| ReceiptError::UnknownKey(details.verification_method.clone()))?;
-    let created = details
-        .created
-        .ok_or_else(|| malformed("the proof has no `created` time"))?;
-    let from = Timestamp::parse_rfc3339(&key.valid_from).ok();
-    let until = match &key.valid_until {
-        None => None,
-        Some(t) => Some(
-            Timestamp::parse_rfc3339(t).map_err(|_| ReceiptError::KeyNotValid(key.kid.clone()))?,
-        ),
-    };
-    if from.is_none_or(|f| created < f) || until.is_some_and(|u| created > u) {
-        return Err(ReceiptError::KeyNotValid(key.kid.clone()));
-    }
-    Ok((key, created))
+    platform_proof::verify(doc, keys).map_err(|e| match e {
+        PlatformProofError::Malformed(m) => ReceiptError::Malformed(m),
+        PlatformProofError::UnknownKey(k) => ReceiptError::UnknownKey(k),
+        PlatformProofError::BadSignature => ReceiptError::BadSignature,
+        PlatformProofError::KeyNotValid(k) => ReceiptError::KeyNotValid(k),
+    })
 }
 
 /// Verifies a storage receipt against the platform's published keys (from a

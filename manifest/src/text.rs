@@ -1,32 +1,12 @@
-//! Field rules the signed formats here share. fairtrain-core has the same
-//! rules for its own formats but keeps them crate-private (`consent::
-//! is_free_text`, `is_token_text`, `parse_utc`, `is_decimal`); these follow
-//! them exactly, so one field means one thing across every signed document.
+//! Field rules the signed formats here share with fairtrain-core's own
+//! (imported from there, so one field means one thing across every signed
+//! document), plus the two only manifests need.
 
 use std::collections::BTreeSet;
 
 use fairtrain_core::time::Timestamp;
 
-/// Free text: 1..=`max` characters, no control characters.
-pub(crate) fn is_free_text(text: &str, max: usize) -> bool {
-    !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
-}
-
-/// Printable ASCII without spaces, 1..=`max` bytes: ids, labels.
-pub(crate) fn is_token_text(text: &str, max: usize) -> bool {
-    !text.is_empty() && text.len() <= max && text.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// `digits [ "." digits ]`, no sign, no exponent, no superfluous leading
-/// zero, at most 18 integer and 18 fraction digits (amounts are strings).
-pub(crate) fn is_decimal(text: &str) -> bool {
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits)
-}
+pub(crate) use fairtrain_core::consent::{is_decimal, is_free_text, is_token_text};
 
 /// A timestamp in its one canonical spelling ([`Timestamp::format_rfc3339`]:
 /// UTC, `Z`, milliseconds only when not zero), so a signed document can be
