@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod jcs;
 pub mod key_set;
 pub mod log_event;
+pub mod money;
 pub mod platform_proof;
 pub mod policy;
 pub mod principal;
