@@ -46,6 +46,14 @@ impl Cx {
         })
     }
 
+    /// A context for work no request started (queue consumers, cron): an
+    /// internal GET, so the shared helpers (D1, the log, webhooks) run the same.
+    pub fn background(env: Env, what: &str) -> ApiResult<Cx> {
+        let req = Request::new(&format!("https://internal.invalid/{what}"), Method::Get)
+            .map_err(ApiError::internal)?;
+        Cx::new(req, env, uuid::Uuid::new_v4().to_string())
+    }
+
     /// The request's time, read once so one request sees one time.
     pub fn now(&self) -> Timestamp {
         self.now

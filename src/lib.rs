@@ -17,6 +17,8 @@ mod router;
 mod routes;
 mod scheduled;
 mod upload;
+mod usage;
+mod webhooks;
 
 #[path = "../durable_objects/mod.rs"]
 mod durable_objects;

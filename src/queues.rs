@@ -14,6 +14,12 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> Result
     if queue.ends_with("-dlq") {
         return park_dead_letters(&queue, batch, &env).await;
     }
+    if queue == "fairtrain-usage" {
+        return crate::usage::consume::consume(batch, env).await;
+    }
+    if queue == "fairtrain-webhooks" {
+        return crate::webhooks::deliver::consume(batch, env).await;
+    }
     console_warn!(
         "queue {queue}: no consumer yet; {} messages will be retried",
         batch.messages()?.len()

@@ -97,6 +97,69 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
         ["v1", "licenses"] => on!(cx, Post => routes::licenses::create(cx)),
         ["v1", "licenses", id] => on!(cx, Delete => routes::licenses::revoke(cx, id)),
         ["v1", "receipts", id] => on!(cx, Get => routes::receipts::get(cx, id)),
+        ["v1", "webhooks", "event-types"] => on!(cx, Get => routes::webhooks::event_types(cx)),
+        ["v1", "webhooks", "endpoints"] => on!(cx,
+            Get => routes::webhooks::list(cx),
+            Post => routes::webhooks::create(cx),
+        ),
+        ["v1", "webhooks", "endpoints", id] => on!(cx,
+            Get => routes::webhooks::get(cx, id),
+            Patch => routes::webhooks::update(cx, id),
+            Delete => routes::webhooks::delete(cx, id),
+        ),
+        ["v1", "webhooks", "endpoints", id, "secret"] => {
+            on!(cx, Get => routes::webhooks::secret(cx, id))
+        }
+        ["v1", "webhooks", "endpoints", id, "rotate-secret"] => {
+            on!(cx, Post => routes::webhooks::rotate(cx, id))
+        }
+        ["v1", "webhooks", "endpoints", id, "deliveries"] => {
+            on!(cx, Get => routes::webhooks::deliveries(cx, id))
+        }
+        ["v1", "webhooks", "endpoints", id, "replay"] => {
+            on!(cx, Post => routes::webhooks::replay_since(cx, id))
+        }
+        ["v1", "webhooks", "deliveries", id, "replay"] => {
+            on!(cx, Post => routes::webhooks::replay_one(cx, id))
+        }
+        ["v1", "integrations"] => on!(cx,
+            Get => routes::integrations::list(cx),
+            Post => routes::integrations::create(cx),
+        ),
+        ["v1", "integrations", id] => on!(cx, Get => routes::integrations::get(cx, id)),
+        ["v1", "integrations", id, "rotate-secret"] => {
+            on!(cx, Post => routes::integrations::rotate(cx, id))
+        }
+        ["v1", "integrations", id, "events"] => {
+            on!(cx, Get => routes::integrations::events(cx, id))
+        }
+        ["v1", "inbound", id] => on!(cx, Post => routes::integrations::receive(cx, id)),
+        ["v1", "usage", "reports"] => on!(cx, Post => routes::usage::report(cx)),
+        ["v1", "usage", "reports", id] => on!(cx, Get => routes::usage::get_report(cx, id)),
+        ["v1", "ledger", "summary"] => on!(cx, Get => routes::usage::summary(cx)),
+        ["v1", "ledger", "balances", creator] => {
+            on!(cx, Get => routes::usage::balance(cx, creator))
+        }
+        ["v1", "settlements"] => on!(cx,
+            Get => routes::usage::list_settlements(cx),
+            Post => routes::usage::settle(cx),
+        ),
+        ["v1", "settlements", id] => on!(cx, Get => routes::usage::get_settlement(cx, id)),
+        ["v1", "settlements", id, "creators", creator] => {
+            on!(cx, Get => routes::usage::creator_statement(cx, id, creator))
+        }
+        ["v1", "reconciliations"] => on!(cx, Post => routes::usage::reconcile(cx)),
+        ["v1", "reconciliations", id] => on!(cx, Get => routes::usage::get_reconciliation(cx, id)),
+        ["v1", "models", model, "passport"] => on!(cx, Get => routes::usage::passport(cx, model)),
+        ["v1", "models", model, "passport", "status"] => {
+            on!(cx, Get => routes::usage::passport_status(cx, model))
+        }
+        ["v1", "admin", "dead-letters"] => on!(cx, Get => routes::usage::dead_letters(cx)),
+        ["v1", "admin", "dead-letters", "replay"] => {
+            on!(cx, Post => routes::usage::replay_dead_letter(cx))
+        }
+        ["v1", "dev", "faults"] => on!(cx, Post => routes::usage::dev_fault(cx)),
+        ["v1", "dev", "tamper"] => on!(cx, Post => routes::usage::dev_tamper(cx)),
         ["v1", "dev", "panic"] => on!(cx, Post => routes::dev::panic(cx)),
         ["v1", "dev", "drain"] => on!(cx, Post => routes::dev::drain(cx)),
         ["v1", "dev", "bench"] => on!(cx, Post => routes::dev_bench::run(cx)),

@@ -13,6 +13,36 @@ pub async fn run(event: ScheduledEvent, env: Env) {
         Ok(_) => {}
         Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
     }
+    match crate::context::Cx::background(env.clone(), "cron") {
+        Ok(cx) => {
+            match crate::webhooks::deliver::sweep(&cx).await {
+                Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
+                Ok(_) => {}
+                Err(e) => {
+                    console_error!("cron {cron}: webhook sweep failed: {:?}", e.problem.detail)
+                }
+            }
+            // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
+            if cron == "0 0 * * 1" {
+                match crate::usage::settle::settle(&cx, "cron").await {
+                    Ok(v) => console_log!("cron {cron}: settlement {}", v["settlement_id"]),
+                    Err(e) => {
+                        console_error!("cron {cron}: settlement failed: {:?}", e.problem.detail)
+                    }
+                }
+                match crate::usage::reconcile::run(&cx).await {
+                    Ok(v) => console_log!(
+                        "cron {cron}: reconciliation, {} mismatches",
+                        v["mismatch_count"]
+                    ),
+                    Err(e) => {
+                        console_error!("cron {cron}: reconciliation failed: {:?}", e.problem.detail)
+                    }
+                }
+            }
+        }
+        Err(e) => console_error!("cron {cron}: no context: {:?}", e.problem.detail),
+    }
     console_log!("cron {cron} done");
 }
 

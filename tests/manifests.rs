@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::key_set;
-use fairtrain_integration_tests::creator::{now, publish_policy, seed_policy, Creator, Terms};
-use fairtrain_integration_tests::{random, unique, Req, Worker};
+use fairtrain_integration_tests::creator::{now, publish_policy, seed_policy, Creator};
+use fairtrain_integration_tests::market::{buyer, bytes, compose, contribute, dataset, license};
+use fairtrain_integration_tests::{unique, Req, Worker};
 use serde_json::{json, Value};
 
 fn w() -> &'static Worker {
@@ -18,72 +19,6 @@ fn w() -> &'static Worker {
         assert_eq!(publish_policy(&w, &seed_policy()).status, 201);
         w
     })
-}
-
-fn bytes(tag: &str) -> Vec<u8> {
-    let mut b = format!("manifest asset {tag} ").into_bytes();
-    b.extend_from_slice(&random::<32>());
-    b
-}
-
-/// Upload `data` under a consent with these terms; returns the receipt.
-fn contribute(
-    w: &Worker,
-    c: &Creator,
-    data: &[u8],
-    scope: &'static str,
-    jurisdiction: &'static str,
-    uses: Vec<&'static str>,
-) -> (Value, String) {
-    let mut t = Terms::for_assets(&[data]);
-    t.scopes = vec![scope];
-    t.jurisdiction = jurisdiction;
-    t.uses = uses;
-    let consent = c.grant(w, &t);
-    let r = c.upload(w, data, &consent, scope);
-    assert_eq!(r.status, 201, "{}", r.text());
-    (r.json(), consent)
-}
-
-fn compose(w: &Worker, body: Value) -> fairtrain_integration_tests::Reply {
-    Req::post("/v1/manifests")
-        .bearer(&w.admin_token)
-        .json(&body)
-        .send(w)
-}
-
-fn dataset(creator: &Creator) -> Value {
-    json!({
-        "name": unique("dataset"),
-        "license": { "type": "commercial", "terms": "Training only; no redistribution." },
-        "usage_policy": { "allowed_uses": ["ai_training"], "commercial": true, "attribution_model": "per_sample",
-                          "price": { "currency": "USD", "minor_units": 2, "per_use": "0.0005" } },
-        "data_residency": ["US"],
-        "filter": { "creator": creator.did.to_string() },
-    })
-}
-
-fn buyer(w: &Worker) -> String {
-    let r = Req::post("/v1/admin/api-keys")
-        .bearer(&w.admin_token)
-        .json(&json!({ "role": "buyer", "label": unique("buyer") }))
-        .send(w);
-    assert_eq!(r.status, 201);
-    r.json()["token"].as_str().unwrap().to_string()
-}
-
-fn key_id(token: &str) -> String {
-    fairtrain_core::api_key::parse_id(token)
-        .unwrap()
-        .to_string()
-}
-
-fn license(w: &Worker, buyer_token: &str, manifest_id: &str) {
-    let r = Req::post("/v1/licenses")
-        .bearer(&w.admin_token)
-        .json(&json!({ "buyer": key_id(buyer_token), "manifest_id": manifest_id }))
-        .send(w);
-    assert_eq!(r.status, 201, "{}", r.text());
 }
 
 #[test]

@@ -28,6 +28,11 @@ impl Api {
         format!("{}{}", self.base, path)
     }
 
+    /// Whether a bearer token (operator token or API key) was given.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     pub fn get(&self, path: &str) -> Result<Value> {
         Self::answer(path, self.get_request(path).call())
     }
@@ -77,6 +82,42 @@ impl Api {
         Self::answer(path, self.agent.run(req))
     }
 
+    /// Sends a JSON body (already serialised, so a retry sends the very same
+    /// bytes) and returns the answer whatever its status, for callers that
+    /// decide themselves what to do with 429 or 503. Only a failure to get
+    /// an answer at all is an error.
+    pub fn send_json_bytes(&self, method: &str, path: &str, body: &[u8]) -> Result<Answer> {
+        let builder = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path))
+            .header("Content-Type", "application/json");
+        let builder = match &self.token {
+            Some(t) => builder.header("Authorization", format!("Bearer {t}")),
+            None => builder,
+        };
+        let req = builder.body(body.to_vec())?;
+        let mut res = self
+            .agent
+            .run(req)
+            .with_context(|| format!("request to {path} failed"))?;
+        let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = res
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer from {path}"))?;
+        Ok(Answer {
+            path: path.to_owned(),
+            status,
+            retry_after,
+            text,
+        })
+    }
+
     /// Sends a request built elsewhere (a signed one) and reads the answer
     /// like every other call: JSON on success, the problem as an error.
     pub fn run(
@@ -119,5 +160,59 @@ impl Api {
             ),
             Err(_) => anyhow!("{path} answered {status}: {text}"),
         }
+    }
+}
+
+/// An HTTP answer of any status (see [`Api::send_json_bytes`]).
+#[derive(Debug)]
+pub struct Answer {
+    pub path: String,
+    pub status: u16,
+    /// The `Retry-After` header, as sent.
+    pub retry_after: Option<String>,
+    pub text: String,
+}
+
+impl Answer {
+    /// JSON on success, the problem as an error otherwise.
+    pub fn into_json(self) -> Result<Value> {
+        if (200..300).contains(&self.status) {
+            if self.text.is_empty() {
+                return Ok(Value::Null);
+            }
+            return serde_json::from_str(&self.text)
+                .with_context(|| format!("{} answered with invalid JSON", self.path));
+        }
+        Err(Api::failure(&self.path, self.status, &self.text))
+    }
+}
+
+/// `text` as one percent-encoded path segment: everything but the RFC 3986
+/// unreserved characters is escaped, so `/`, `?`, `#` and `%` in an id
+/// cannot change the route.
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(path_segment("acme-7b_v1.2~x"), "acme-7b_v1.2~x");
+        assert_eq!(
+            path_segment("org/model:7b?x#y%"),
+            "org%2Fmodel%3A7b%3Fx%23y%25"
+        );
+        assert_eq!(path_segment("é"), "%C3%A9");
     }
 }

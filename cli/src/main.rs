@@ -65,6 +65,13 @@ enum Command {
     Receipt(commands::receipt::Command),
     /// Signed dataset manifests: compose, fetch, verify offline, prove inclusion.
     Manifest(commands::manifest::Args),
+    /// Usage metering: sign and report training usage, verify the receipts.
+    #[command(subcommand)]
+    Usage(commands::usage::Command),
+    /// Creator payouts: fetch and verify settlement and creator statements.
+    Payouts(commands::payouts::Args),
+    /// Model passports: fetch and verify a model's passport and its status.
+    Passport(commands::passport::Args),
     /// Standard Webhooks: listen for and verify signed deliveries.
     #[command(subcommand)]
     Webhooks(commands::webhooks::Command),
@@ -86,6 +93,9 @@ fn main() {
         Command::Upload(args) => commands::upload::run(&api, args),
         Command::Receipt(cmd) => commands::receipt::run(&api, cmd),
         Command::Manifest(args) => commands::manifest::run(&api, args),
+        Command::Usage(cmd) => commands::usage::run(&api, cmd),
+        Command::Payouts(args) => commands::payouts::run(&api, args),
+        Command::Passport(args) => commands::passport::run(&api, args),
         Command::Webhooks(cmd) => commands::webhooks::run(cmd),
     };
     if let Err(e) = result {

@@ -2,7 +2,10 @@
 //! tiny HTTP/1.1 server on 127.0.0.1 that checks every creator request the
 //! way the Worker does (RFC 9421 signature, Content-Digest of the body) and
 //! answers with documents signed by a test platform key, using the same core
-//! functions the Worker uses.
+//! functions the Worker uses. Usage reports (`POST /v1/usage/reports`, bearer
+//! API key) are verified and answered with signed usage receipts as
+//! `fairtrain-usage` makes them; settlements, creator statements and model
+//! passports are served from what a test put in [`State`].
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -22,6 +25,10 @@ use fairtrain_core::receipt::{object_key, sign_receipt, ReceiptFields, ReceiptLo
 use fairtrain_core::registration::verify_registration;
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{Policy, RequestParts};
+use fairtrain_usage::{
+    sign_usage_receipt, usage_recorded_events, verify_report, RefusalReason, RefusedEvent,
+    UsageReceiptFields,
+};
 use serde_json::{json, Value};
 
 pub const ORIGIN: &str = "fairtrain.test/log";
@@ -41,6 +48,22 @@ pub struct State {
     pub aborted: Vec<String>,
     /// Every request, as "METHOD /path".
     pub requests: Vec<String>,
+    /// The last `Authorization: Bearer …` header seen.
+    pub bearer: Option<String>,
+    /// Statuses to answer usage reports with first (429, 503), in order.
+    pub usage_busy: Vec<u16>,
+    /// Events to refuse, by event id.
+    pub usage_refuse: HashMap<String, RefusalReason>,
+    /// Every usage report body received, retries included.
+    pub usage_reports: Vec<Value>,
+    /// The answer to each report id received (a repeat gets it with 200).
+    usage_answers: HashMap<String, Value>,
+    /// Signed settlement statements by settlement id.
+    pub settlements: HashMap<String, Value>,
+    /// Signed creator statements by (settlement id, creator did).
+    pub creator_statements: HashMap<(String, String), Value>,
+    /// Signed model passports and their statuses by model id.
+    pub passports: HashMap<String, (Value, Value)>,
 }
 
 pub struct Mock {
@@ -97,6 +120,11 @@ impl Mock {
         mock
     }
 
+    /// The test platform's signing key (published in [`Self::key_set`]).
+    pub fn platform(&self) -> &SigningKey {
+        &self.platform
+    }
+
     /// The published key set, as the Worker serves it.
     pub fn key_set(&self) -> Value {
         let from = t("2026-01-01T00:00:00Z");
@@ -113,10 +141,15 @@ impl Mock {
         };
         let (status, body) = self.handle(&req);
         let text = body.to_string();
+        let retry = if status == 429 || status == 503 {
+            "Retry-After: 0\r\n"
+        } else {
+            ""
+        };
         let mut out = stream;
         let _ = write!(
             out,
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{retry}Connection: close\r\n\r\n{text}",
             text.len()
         );
     }
@@ -141,7 +174,19 @@ impl Mock {
             "POST /v1/creators/challenges",
             "POST /v1/creators",
         ];
-        let creator = if unsigned.contains(&line.as_str()) {
+        let bearer = req
+            .header("authorization")
+            .filter(|h| h.starts_with("Bearer "))
+            .map(str::to_owned);
+        if bearer.is_some() {
+            self.state.lock().unwrap().bearer = bearer.clone();
+        }
+        // Model passports are public, like manifests.
+        let public = line.starts_with("GET /v1/models/");
+        let creator = if unsigned.contains(&line.as_str())
+            || public
+            || (bearer.is_some() && req.header("signature-input").is_none())
+        {
             None
         } else {
             match self.authenticate(req) {
@@ -149,7 +194,13 @@ impl Mock {
                 Err(e) => return problem(401, e),
             }
         };
-        let segments: Vec<&str> = req.target.trim_start_matches('/').split('/').collect();
+        let segments: Vec<String> = req
+            .target
+            .trim_start_matches('/')
+            .split('/')
+            .map(percent_decode)
+            .collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
         let mut state = self.state.lock().unwrap();
         let body_json = || serde_json::from_slice::<Value>(&req.body).unwrap_or(Value::Null);
         match (req.method.as_str(), segments.as_slice()) {
@@ -267,6 +318,87 @@ impl Mock {
                 state.aborted.push(id.to_string());
                 (200, json!({"upload_id": id, "status": "aborted"}))
             }
+            ("POST", ["v1", "usage", "reports"]) => {
+                if bearer.is_none() {
+                    return problem(401, "usage reports need an API key".into());
+                }
+                state.usage_reports.push(body_json());
+                if !state.usage_busy.is_empty() {
+                    let status = state.usage_busy.remove(0);
+                    return problem(status, "busy".into());
+                }
+                let report = match verify_report(&body_json()) {
+                    Ok(r) => r,
+                    Err(e) => return problem(e.http_status(), e.to_string()),
+                };
+                if let Some(answer) = state.usage_answers.get(&report.report.id) {
+                    return (200, answer.clone());
+                }
+                let refused = report
+                    .report
+                    .events
+                    .iter()
+                    .filter_map(|e| {
+                        let reason = state.usage_refuse.get(&e.event_id)?;
+                        Some(RefusedEvent::new(e.event_id.clone(), *reason))
+                    })
+                    .collect();
+                let now = Timestamp::now();
+                let id = urn_uuid_v4(crate::random::bytes::<16>().unwrap());
+                let fields =
+                    UsageReceiptFields::for_report(id, &report, now, now, refused).unwrap();
+                let receipt = sign_usage_receipt(&fields, &self.platform, now).unwrap();
+                let entries: Vec<String> = usage_recorded_events(&fields, &report, now)
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| log_event::entry(e).unwrap().hash.to_string())
+                    .collect();
+                let did = DidKey::from_public_key(self.platform.public_key());
+                let promise = data_integrity::sign(
+                    &json!({
+                        "type": "LogInclusionPromise", "log": ORIGIN, "entries": entries,
+                        "received_at": now.format_rfc3339(), "include_by": now.format_rfc3339(),
+                    }),
+                    ProofOptions::assertion(&did, now),
+                    &self.platform,
+                )
+                .unwrap();
+                let answer =
+                    json!({"receipt": receipt, "log": {"entries": entries, "promise": promise}});
+                state
+                    .usage_answers
+                    .insert(report.report.id.clone(), answer.clone());
+                (201, answer)
+            }
+            ("GET", ["v1", "settlements", id]) => match state.settlements.get(*id) {
+                Some(doc) => (200, json!({"statement": doc, "status": "settled"})),
+                None => problem(404, "no such settlement".into()),
+            },
+            ("GET", ["v1", "settlements", id, "creators", did]) => {
+                if creator.as_ref().is_some_and(|c| c != did) {
+                    return problem(403, "another creator's statement".into());
+                }
+                if creator.is_none() && bearer.is_none() {
+                    return problem(401, "no credentials".into());
+                }
+                match state
+                    .creator_statements
+                    .get(&(id.to_string(), did.to_string()))
+                {
+                    Some(doc) => (200, doc.clone()),
+                    None => problem(404, "no such creator statement".into()),
+                }
+            }
+            ("GET", ["v1", "models", model, "passport"]) => match state.passports.get(*model) {
+                Some((passport, _)) => (200, passport.clone()),
+                None => problem(404, "no such passport".into()),
+            },
+            ("GET", ["v1", "models", model, "passport", "status"]) => {
+                match state.passports.get(*model) {
+                    Some((_, status)) => (200, status.clone()),
+                    None => problem(404, "no such passport".into()),
+                }
+            }
             _ => problem(404, format!("no route for {line}")),
         }
     }
@@ -334,6 +466,30 @@ impl Mock {
         .unwrap();
         (201, sign_receipt(fields, &self.platform, now).unwrap())
     }
+}
+
+/// `%XX` escapes decoded (invalid ones left as they are).
+fn percent_decode(segment: &str) -> String {
+    let b = segment.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {

@@ -209,12 +209,19 @@ pub fn is_free_text(text: &str, max: usize) -> bool {
     !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
 }
 
-/// RFC 3339 in UTC (`Z`), as the formats require.
-pub(crate) fn parse_utc(text: &str) -> Option<Timestamp> {
+/// RFC 3339 in UTC (`Z`), as the formats require; any precision (kept to
+/// the millisecond).
+pub fn parse_utc(text: &str) -> Option<Timestamp> {
     if !text.ends_with('Z') {
         return None;
     }
     Timestamp::parse_rfc3339(text).ok()
+}
+
+/// Whether every item is listed once (ids, hashes, terms in a signed list).
+pub fn all_distinct<T: Ord>(items: impl IntoIterator<Item = T>) -> bool {
+    let mut seen = BTreeSet::new();
+    items.into_iter().all(|item| seen.insert(item))
 }
 
 /// The largest integer JSON (I-JSON, JCS) carries exactly: 2^53 - 1.
@@ -1053,6 +1060,23 @@ mod tests {
         ] {
             assert!(!is_decimal(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn distinctness() {
+        assert!(all_distinct([1, 2, 3]));
+        assert!(!all_distinct([1, 2, 1]));
+        assert!(all_distinct(Vec::<u8>::new()));
+        assert!(!all_distinct(&["a".to_owned(), "a".to_owned()]));
+    }
+
+    #[test]
+    fn utc_times_need_z() {
+        assert!(parse_utc("2026-01-01T00:00:00Z").is_some());
+        assert!(parse_utc("2026-01-01T00:00:00.000Z").is_some());
+        assert!(parse_utc("2026-01-01T01:00:00+01:00").is_none());
+        assert!(parse_utc("2026-01-01T00:00:00z").is_none());
+        assert!(parse_utc("2026-01-01").is_none());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod ed25519;
 pub mod encoding;
 pub mod envelope;
 pub mod jcs;
+pub mod json_shape;
 pub mod key_set;
 pub mod log_event;
 pub mod money;

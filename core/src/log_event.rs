@@ -103,6 +103,25 @@ pub enum LogEvent {
         status: String,
         valid_from: Timestamp,
     },
+    /// An event from a marketplace or payment processor (inbound webhook) was applied.
+    #[serde(rename = "webhook.applied")]
+    WebhookApplied {
+        v: u32,
+        at: Timestamp,
+        integration_id: String,
+        webhook_id: String,
+        event_type: String,
+        subject: String,
+    },
+    /// A reconciliation run: usage vs manifests vs ledger vs payouts.
+    #[serde(rename = "reconciliation.run")]
+    ReconciliationRun {
+        v: u32,
+        at: Timestamp,
+        reconciliation_id: String,
+        report_hash: Sha256Digest,
+        mismatch_count: u64,
+    },
     #[serde(rename = "erasure")]
     Erasure {
         v: u32,
@@ -163,6 +182,8 @@ impl LogEvent {
             | LogEvent::UsageRecorded { v, .. }
             | LogEvent::SettlementMade { v, .. }
             | LogEvent::KeyRotated { v, .. }
+            | LogEvent::WebhookApplied { v, .. }
+            | LogEvent::ReconciliationRun { v, .. }
             | LogEvent::Erasure { v, .. } => *v,
         }
     }
@@ -225,6 +246,16 @@ impl LogEvent {
                 ..
             } => (None, vec![settlement_id, usage_root]),
             LogEvent::KeyRotated { kid, status, .. } => (None, vec![kid, status]),
+            LogEvent::WebhookApplied {
+                integration_id,
+                webhook_id,
+                event_type,
+                subject,
+                ..
+            } => (None, vec![integration_id, webhook_id, event_type, subject]),
+            LogEvent::ReconciliationRun {
+                reconciliation_id, ..
+            } => (None, vec![reconciliation_id]),
             LogEvent::Erasure { reason, .. } => (None, vec![reason]),
         };
         if let Some(c) = creator {

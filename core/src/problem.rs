@@ -52,6 +52,8 @@ problem_types! {
         "The request carries no valid credentials: an API key or operator token as `Authorization: Bearer`, or an HTTP Message Signature by a did:key."),
     InvalidSignature => ("invalid-signature", 401, "Invalid request signature",
         "The HTTP Message Signature (RFC 9421) on the request is missing a required part, expired, replayed or does not verify."),
+    WebhookSignature => ("webhook-signature", 401, "Invalid webhook signature",
+        "The inbound webhook's Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) or Stripe-Signature are missing, more than 5 minutes from the server's clock, or match none of the integration's secrets; `reason` says which. Nothing was applied."),
     DigestMismatch => ("digest-mismatch", 422, "Digest mismatch",
         "The SHA-256 of the body the server received differs from the one the client declared (Content-Digest, Repr-Digest or a signed envelope); `computed_digest` is what arrived. Nothing was stored."),
     Forbidden => ("forbidden", 403, "Forbidden",

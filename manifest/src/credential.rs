@@ -31,12 +31,11 @@
 //! one proof is by a published platform key ([`fairtrain_core::key_set`]) that
 //! was valid when it signed, and the issuer is that key's did:key.
 
-use fairtrain_core::consent::{
-    is_urn_uuid, jcs_hash, Jurisdiction, MAX_SAFE_INTEGER, VC_CONTEXT_V2,
-};
+use fairtrain_core::consent::{is_urn_uuid, jcs_hash, Jurisdiction, MAX_SAFE_INTEGER};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::json_shape::{credential, unsigned_difference, Credential};
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::log_event::{self, LogEvent};
 use fairtrain_core::time::Timestamp;
@@ -153,44 +152,44 @@ impl ManifestFields {
 
     /// The unsigned credential, issued by `issuer`.
     pub fn to_unsigned(&self, issuer: &DidKey) -> Value {
-        let issuer = issuer.to_string();
+        let agent = issuer.to_string();
         let root = self.assets_root.to_base64();
-        json!({
-            "@context": [VC_CONTEXT_V2],
-            "id": self.manifest_id,
-            "type": ["VerifiableCredential", MANIFEST_CREDENTIAL_TYPE],
-            "issuer": issuer,
-            "validFrom": self.created_at.format_rfc3339(),
-            "credentialSubject": {
-                "id": self.snapshot_id,
-                "manifest_id": self.manifest_id,
-                "snapshot_id": self.snapshot_id,
-                "name": self.name,
-                "created_by": self.created_by,
-                "created_at": self.created_at.format_rfc3339(),
-                "license": self.license,
-                "usage_policy": self.usage_policy,
-                "data_residency": self.data_residency,
-                "asset_count": self.asset_count,
-                "page_size": PAGE_SIZE,
-                "assets_root": root,
-                "provenance": {
-                    "wasGeneratedBy": {
-                        "type": "Activity",
-                        "id": self.activity.id,
-                        "startedAtTime": self.activity.started_at.format_rfc3339(),
-                        "endedAtTime": self.activity.ended_at.format_rfc3339(),
-                        "wasAssociatedWith": issuer,
-                    },
-                    "wasDerivedFrom": {
-                        "type": "Collection",
-                        "assets_root": root,
-                        "source": PROVENANCE_SOURCE,
-                    },
-                    "wasAttributedTo": issuer,
+        let subject = json!({
+            "id": self.snapshot_id,
+            "manifest_id": self.manifest_id,
+            "snapshot_id": self.snapshot_id,
+            "name": self.name,
+            "created_by": self.created_by,
+            "created_at": self.created_at.format_rfc3339(),
+            "license": self.license,
+            "usage_policy": self.usage_policy,
+            "data_residency": self.data_residency,
+            "asset_count": self.asset_count,
+            "page_size": PAGE_SIZE,
+            "assets_root": root,
+            "provenance": {
+                "wasGeneratedBy": {
+                    "type": "Activity",
+                    "id": self.activity.id,
+                    "startedAtTime": self.activity.started_at.format_rfc3339(),
+                    "endedAtTime": self.activity.ended_at.format_rfc3339(),
+                    "wasAssociatedWith": agent,
                 },
+                "wasDerivedFrom": {
+                    "type": "Collection",
+                    "assets_root": root,
+                    "source": PROVENANCE_SOURCE,
+                },
+                "wasAttributedTo": agent,
             },
-        })
+        });
+        credential(
+            MANIFEST_CREDENTIAL_TYPE,
+            &self.manifest_id,
+            issuer,
+            self.created_at,
+            subject,
+        )
     }
 
     /// What the manifest asks of every consent it uses.
@@ -277,24 +276,6 @@ pub fn verify_manifest(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawManifest {
-    #[serde(rename = "@context")]
-    _context: Value,
-    #[serde(rename = "id")]
-    _id: Value,
-    #[serde(rename = "type")]
-    _types: Value,
-    issuer: String,
-    #[serde(rename = "validFrom")]
-    _valid_from: Value,
-    #[serde(rename = "credentialSubject")]
-    subject: RawSubject,
-    #[serde(rename = "proof")]
-    _proof: Value,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawSubject {
     #[serde(rename = "id")]
     _id: Value,
@@ -349,10 +330,12 @@ fn time(name: &str, text: &str) -> Result<Timestamp, ManifestError> {
 /// Everything but the signature: the typed fields and the issuer, and the
 /// document must be exactly what they build.
 fn parse(doc: &Value) -> Result<(ManifestFields, DidKey), ManifestError> {
-    let Some(object) = doc.as_object() else {
+    if !doc.is_object() {
         return Err(malformed("a manifest must be a JSON object"));
-    };
-    let raw: RawManifest =
+    }
+    // `id` and `validFrom` are the subject's `manifest_id` and `created_at`,
+    // compared when the document is rebuilt.
+    let raw: Credential<RawSubject> =
         serde_json::from_value(doc.clone()).map_err(|e| malformed(e.to_string()))?;
     let issuer = DidKey::parse(&raw.issuer).map_err(|e| malformed(format!("issuer: {e}")))?;
     let s = raw.subject;
@@ -376,39 +359,10 @@ fn parse(doc: &Value) -> Result<(ManifestFields, DidKey), ManifestError> {
         },
     };
     fields.check()?;
-    let mut unsigned = object.clone();
-    unsigned.remove("proof");
-    if let Some(at) = difference(&fields.to_unsigned(&issuer), &Value::Object(unsigned), "") {
+    if let Some(at) = unsigned_difference(&fields.to_unsigned(&issuer), doc) {
         return Err(malformed(at));
     }
     Ok((fields, issuer))
-}
-
-/// Where `found` first differs from `expected`, as a JSON pointer and what
-/// was expected there.
-pub(crate) fn difference(expected: &Value, found: &Value, at: &str) -> Option<String> {
-    match (expected, found) {
-        (Value::Object(e), Value::Object(f)) => {
-            for (name, ev) in e {
-                let path = format!("{at}/{name}");
-                match f.get(name) {
-                    None => return Some(format!("{path} is missing")),
-                    Some(fv) => {
-                        if let Some(d) = difference(ev, fv, &path) {
-                            return Some(d);
-                        }
-                    }
-                }
-            }
-            let extra = f.keys().find(|name| !e.contains_key(*name))?;
-            Some(format!("{at}/{extra} is not allowed"))
-        }
-        _ if expected == found => None,
-        _ => Some(format!(
-            "{} must be {expected}",
-            if at.is_empty() { "/" } else { at }
-        )),
-    }
 }
 
 #[cfg(test)]

@@ -16,12 +16,13 @@
 use fairtrain_core::consent::is_urn_uuid;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::json_shape::unsigned_difference;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::credential::{difference, ManifestError};
+use crate::credential::ManifestError;
 use crate::platform_proof;
 use crate::text::{all_distinct, parse_canonical_time};
 
@@ -149,9 +150,9 @@ struct RawRevoked {
 
 fn parse(doc: &Value) -> Result<StatusFields, ManifestError> {
     let malformed = |what: String| ManifestError::Malformed(what);
-    let Some(object) = doc.as_object() else {
+    if !doc.is_object() {
         return Err(malformed("a manifest status must be a JSON object".into()));
-    };
+    }
     let raw: RawStatus =
         serde_json::from_value(doc.clone()).map_err(|e| malformed(e.to_string()))?;
     let time = |name: &str, text: &str| {
@@ -177,9 +178,7 @@ fn parse(doc: &Value) -> Result<StatusFields, ManifestError> {
         as_of: time("as_of", &raw.as_of)?,
     };
     fields.check()?;
-    let mut unsigned = object.clone();
-    unsigned.remove("proof");
-    if let Some(at) = difference(&fields.to_unsigned(), &Value::Object(unsigned), "") {
+    if let Some(at) = unsigned_difference(&fields.to_unsigned(), doc) {
         return Err(malformed(at));
     }
     Ok(fields)

@@ -29,6 +29,12 @@ struct CreateRequest {
     scopes: Vec<String>,
     #[serde(default)]
     expires_at: Option<String>,
+    /// Orchestrators: the did:key that signs their usage reports.
+    #[serde(default)]
+    signing_key: Option<String>,
+    /// Orchestrators: the buyer (API key id) whose licences cover their usage.
+    #[serde(default)]
+    acts_for: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +46,10 @@ struct KeyRecord {
     created_at: String,
     expires_at: Option<String>,
     revoked_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signing_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acts_for: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +61,8 @@ struct KeyRow {
     created_at: String,
     expires_at: Option<String>,
     revoked_at: Option<String>,
+    signing_key: Option<String>,
+    acts_for: Option<String>,
 }
 
 impl TryFrom<KeyRow> for KeyRecord {
@@ -64,11 +76,14 @@ impl TryFrom<KeyRow> for KeyRecord {
             created_at: r.created_at,
             expires_at: r.expires_at,
             revoked_at: r.revoked_at,
+            signing_key: r.signing_key,
+            acts_for: r.acts_for,
         })
     }
 }
 
-const COLUMNS: &str = "id, role, label, scopes, created_at, expires_at, revoked_at";
+const COLUMNS: &str =
+    "id, role, label, scopes, created_at, expires_at, revoked_at, signing_key, acts_for";
 
 fn validate(req: &CreateRequest, now_ms: i64) -> Result<(Role, Option<String>), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -129,6 +144,32 @@ fn validate(req: &CreateRequest, now_ms: i64) -> Result<(Role, Option<String>), 
         )),
         None => {}
     }
+    let orchestrator = role == Some(Role::Orchestrator);
+    match &req.signing_key {
+        Some(_) if !orchestrator => errors.push(FieldError::new(
+            "/signing_key",
+            "only orchestrators register a signing key",
+        )),
+        Some(k) if fairtrain_core::did_key::DidKey::parse(k).is_err() => errors.push(
+            FieldError::new("/signing_key", "must be an Ed25519 did:key"),
+        ),
+        None if orchestrator => errors.push(FieldError::new(
+            "/signing_key",
+            "orchestrators sign their usage reports: the did:key of that key is required",
+        )),
+        _ => {}
+    }
+    match &req.acts_for {
+        Some(_) if !orchestrator => errors.push(FieldError::new(
+            "/acts_for",
+            "only orchestrators act for a buyer",
+        )),
+        None if orchestrator => errors.push(FieldError::new(
+            "/acts_for",
+            "the buyer (API key id) whose licences cover this orchestrator's usage is required",
+        )),
+        _ => {}
+    }
     match (role, errors.is_empty()) {
         (Some(role), true) => Ok((role, expires)),
         _ => Err(errors),
@@ -148,10 +189,26 @@ pub async fn create(mut cx: Cx) -> ApiResult<Response> {
         created_at: cx.now().format_rfc3339(),
         expires_at,
         revoked_at: None,
+        signing_key: req.signing_key.clone(),
+        acts_for: req.acts_for.clone(),
     };
+    if let Some(buyer) = &record.acts_for {
+        let is_buyer: Option<serde_json::Value> = cx
+            .db()?
+            .prepare("SELECT id FROM api_keys WHERE id = ?1 AND role = 'buyer'")
+            .bind(&[JsValue::from_str(buyer)])?
+            .first(None)
+            .await?;
+        if is_buyer.is_none() {
+            return Err(ApiError::field(
+                "/acts_for",
+                "not the id of a buyer's API key",
+            ));
+        }
+    }
     let scopes = serde_json::to_string(&record.scopes).map_err(ApiError::internal)?;
     cx.db()?
-        .prepare("INSERT INTO api_keys (id, token_hash, role, label, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .prepare("INSERT INTO api_keys (id, token_hash, role, label, scopes, created_at, expires_at, signing_key, acts_for) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
         .bind(&[
             JsValue::from_str(&record.id),
             JsValue::from_str(&key.token_hash.to_string()),
@@ -160,6 +217,8 @@ pub async fn create(mut cx: Cx) -> ApiResult<Response> {
             JsValue::from_str(&scopes),
             JsValue::from_str(&record.created_at),
             record.expires_at.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+            record.signing_key.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
+            record.acts_for.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL),
         ])?
         .run()
         .await?;

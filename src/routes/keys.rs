@@ -7,6 +7,7 @@
 
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
+use fairtrain_core::webhook::secret::WebhookSigningKey;
 use serde_json::json;
 use worker::Response;
 
@@ -21,6 +22,8 @@ pub async fn get(cx: Cx) -> ApiResult<Response> {
         "issuer": ring.active().controller,
         "active": ring.active().kid,
         "keys": ring.keys,
+        // Standard Webhooks `v1a`: the active key, as the spec's `whpk_` text.
+        "webhooks": { "v1a_public_key": WebhookSigningKey::from_seed(&ring.active_signer().seed()).public_key().encode() },
     });
     let mut signed = document;
     for (_, signer) in ring.signers() {

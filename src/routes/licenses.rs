@@ -23,8 +23,11 @@ struct Grant {
 }
 
 /// Grant a licence (shared by the operator endpoint and inbound webhooks).
+/// `id` is chosen by the caller: random for the operator, derived from the
+/// webhook id for a marketplace, so a redelivered purchase grants nothing new.
 pub async fn grant_licence(
     cx: &Cx,
+    id: &str,
     buyer: &str,
     manifest_id: &str,
     expires_at: Option<&str>,
@@ -47,12 +50,11 @@ pub async fn grant_licence(
                 .map_err(|e| ApiError::field("/expires_at", e.to_string()))
         })
         .transpose()?;
-    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let now = cx.now().format_rfc3339();
     cx.db()?
-        .prepare("INSERT INTO licenses (id, buyer, manifest_id, granted_at, expires_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .prepare("INSERT OR IGNORE INTO licenses (id, buyer, manifest_id, granted_at, expires_at, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         .bind(&[
-            id.as_str().into(),
+            id.into(),
             buyer.into(),
             manifest_id.into(),
             now.as_str().into(),
@@ -69,18 +71,16 @@ pub async fn grant_licence(
 pub async fn create(mut cx: Cx) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
     let req: Grant = body::json(&mut cx, 16 * 1024).await?;
+    let id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let granted = grant_licence(
         &cx,
+        &id,
         &req.buyer,
         &req.manifest_id,
         req.expires_at.as_deref(),
         "operator",
     )
     .await?;
-    let id = granted["license_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
     reply::created(&granted, &format!("/v1/licenses/{id}"))
 }
 

@@ -94,7 +94,14 @@ pub async fn append(cx: &Cx, entries: Vec<log_event::Entry>) -> ApiResult<Append
         }
         return Err(err);
     }
-    Ok(res.json().await?)
+    let appended: AppendResponse = res.json().await?;
+    // Everything logged is also news for webhook subscribers.
+    let outgoing: Vec<_> = entries
+        .iter()
+        .filter_map(|e| fairtrain_core::webhook::from_log_event(&e.event, &e.hash))
+        .collect();
+    crate::webhooks::emit(cx, &outgoing).await;
+    Ok(appended)
 }
 
 /// `POST /v1/log/entries` (operator): append typed events.

@@ -8,6 +8,7 @@ use fairtrain_core::encoding::base64url_encode;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;
+use fairtrain_core::webhook::{EventType, Outgoing};
 use fairtrain_manifest::{
     Activity, AssetProof, AssetRecord, AssetsPage, ComposeRequest, ConsentsPage, DatasetTerms,
     ManifestFields, RevokedAsset, StatusFields, PAGE_SIZE,
@@ -374,6 +375,29 @@ pub async fn flag_revoked_consent(cx: &Cx, consent_id: &str) -> ApiResult<()> {
         .bind(&[consent_id.into(), now.as_str().into()])?,
     ])
     .await?;
+    #[derive(Deserialize)]
+    struct Affected {
+        manifest_id: String,
+    }
+    let affected: Vec<Affected> = db
+        .prepare("SELECT DISTINCT manifest_id FROM manifest_flags WHERE consent_id = ?1")
+        .bind(&[consent_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let events: Vec<Outgoing> = affected
+        .iter()
+        .map(|a| {
+            Outgoing::new(
+                EventType::ManifestStatusChanged,
+                format!("manifest.status_changed:{}:{consent_id}", a.manifest_id),
+                cx.now(),
+                json!({ "manifest_id": a.manifest_id, "status": "flagged",
+                        "reason": "consent_revoked", "consent_id": consent_id }),
+            )
+        })
+        .collect();
+    crate::webhooks::emit(cx, &events).await;
     Ok(())
 }
 

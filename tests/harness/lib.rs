@@ -8,7 +8,10 @@
 
 pub mod creator;
 mod http;
+pub mod market;
+pub mod receiver;
 pub mod seed;
+pub mod usage;
 mod worker;
 
 pub use http::{Reply, Req};

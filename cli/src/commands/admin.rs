@@ -25,6 +25,12 @@ pub enum ApiKey {
         /// RFC 3339 expiry (required for auditors).
         #[arg(long)]
         expires_at: Option<String>,
+        /// Orchestrators: the did:key that signs their usage reports.
+        #[arg(long)]
+        signing_key: Option<String>,
+        /// Orchestrators: the buyer (API key id) whose licences cover their usage.
+        #[arg(long)]
+        acts_for: Option<String>,
     },
     List,
     Revoke {
@@ -40,10 +46,18 @@ pub fn run(api: &Api, cmd: Command) -> Result<()> {
             label,
             scopes,
             expires_at,
+            signing_key,
+            acts_for,
         } => {
             let mut body = json!({ "role": role, "label": label, "scopes": scopes });
             if let Some(e) = expires_at {
                 body["expires_at"] = json!(e);
+            }
+            if let Some(k) = signing_key {
+                body["signing_key"] = json!(k);
+            }
+            if let Some(b) = acts_for {
+                body["acts_for"] = json!(b);
             }
             api.send_json("POST", "/v1/admin/api-keys", &body)?
         }

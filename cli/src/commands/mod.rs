@@ -8,8 +8,11 @@ pub mod keygen;
 pub mod keys;
 pub mod log;
 pub mod manifest;
+pub mod passport;
+pub mod payouts;
 pub mod receipt;
 pub mod upload;
+pub mod usage;
 pub mod webhooks;
 
 /// Print a JSON value for humans and scripts alike.

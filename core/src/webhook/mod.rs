@@ -18,7 +18,10 @@
 
 pub mod destination;
 pub mod envelope;
+pub mod fanout;
 pub mod hmac;
+pub mod inbound;
+pub mod payload;
 pub mod retry;
 pub mod secret;
 pub mod sign;
@@ -29,6 +32,7 @@ pub use destination::{
     check_destination, Destination, DestinationError, DestinationPolicy, HostClass,
 };
 pub use envelope::{message_id, Envelope, EventType};
+pub use payload::{from_log_event, Outgoing};
 pub use secret::{
     KeyFormatError, SigningKey, VerifyingKey, WebhookPublicKey, WebhookSecret, WebhookSigningKey,
 };

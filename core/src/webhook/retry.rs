@@ -100,13 +100,26 @@ pub fn next_step(
     retry_after: Option<&str>,
     now: Timestamp,
 ) -> NextStep {
+    next_step_on(&RETRY_SCHEDULE_SECS, attempt, status, retry_after, now)
+}
+
+/// [`next_step`] on another schedule (delays before attempts 1, 2, …; a
+/// development setting shortens the spec's three days to seconds for tests).
+pub fn next_step_on(
+    schedule: &[u64],
+    attempt: u32,
+    status: Option<u16>,
+    retry_after: Option<&str>,
+    now: Timestamp,
+) -> NextStep {
     let class = status.map(classify_status);
     match class {
         Some(ResponseClass::Success) => return NextStep::Delivered,
         Some(ResponseClass::Gone) => return NextStep::DisableEndpoint,
         _ => {}
     }
-    let Some(scheduled) = next_attempt_delay(attempt) else {
+    let next = usize::try_from(attempt).ok().and_then(|a| schedule.get(a));
+    let Some(&scheduled) = next else {
         return NextStep::GiveUp;
     };
     let asked = match status {
@@ -119,6 +132,16 @@ pub fn next_step(
         seconds: scheduled.max(asked),
         throttle: class == Some(ResponseClass::Throttle),
     }
+}
+
+/// A schedule written as comma-separated seconds (`"0,1,1,2"`): 1 to 20
+/// attempts, the first immediate.
+pub fn parse_schedule(text: &str) -> Option<Vec<u64>> {
+    let steps: Vec<u64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    (!steps.is_empty() && steps.len() <= 20 && steps[0] == 0).then_some(steps)
 }
 
 /// Parses a `Retry-After` value: delay-seconds (`120`) or an HTTP-date in any
@@ -239,6 +262,30 @@ pub fn parse_http_date(text: &str, now: Timestamp) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_schedules() {
+        let now = Timestamp::from_unix_seconds(0).unwrap();
+        let s = parse_schedule("0, 1,2").unwrap();
+        assert_eq!(
+            next_step_on(&s, 1, Some(500), None, now),
+            NextStep::RetryIn {
+                seconds: 1,
+                throttle: false
+            }
+        );
+        assert_eq!(
+            next_step_on(&s, 2, Some(429), Some("7"), now),
+            NextStep::RetryIn {
+                seconds: 7,
+                throttle: true
+            }
+        );
+        assert_eq!(next_step_on(&s, 3, None, None, now), NextStep::GiveUp);
+        assert_eq!(parse_schedule("1,2"), None);
+        assert_eq!(parse_schedule(""), None);
+        assert_eq!(parse_schedule("0,x"), None);
+    }
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()

@@ -1,0 +1,420 @@
+//! `fairtrain passport fetch|verify`: a model's passport (what it was
+//! trained on, what that accrued to creators, anchored to a log checkpoint)
+//! and its signed status (`clean`, or `needs_review` with the consents
+//! revoked since), verified offline with `fairtrain-settlement` against the
+//! platform's published key set.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{ensure, Context, Result};
+use fairtrain_core::consent::is_token_text;
+use fairtrain_core::key_set::PublishedKey;
+use fairtrain_settlement::{
+    verify_passport, verify_passport_status, PassportState, VerifiedPassport,
+    VerifiedPassportStatus,
+};
+use serde_json::{json, Value};
+
+use crate::client::{path_segment, Api};
+use crate::creator::{read_json, write_json};
+
+/// Largest passport or status file read.
+const MAX_PASSPORT_FILE: u64 = 16 << 20;
+/// Longest model id (the passport's rule).
+const MAX_MODEL_ID_LEN: usize = 200;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A saved key set (`fairtrain keys fetch --out FILE`) for fully offline
+    /// use; without it the key set is fetched from --url and verified.
+    #[arg(long, global = true, value_name = "FILE")]
+    keys: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Fetch a model's passport and its current status, verify both, and
+    /// print the status (clean or needs_review) with the revoked consents.
+    Fetch {
+        /// The model id, as the passport names it.
+        model_id: String,
+        /// Save the passport here.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Save the passport status here.
+        #[arg(long, value_name = "FILE")]
+        status_out: Option<PathBuf>,
+    },
+    /// Verify a saved passport (and a saved status of it) offline.
+    Verify {
+        file: PathBuf,
+        /// A saved passport status for the same model.
+        #[arg(long, value_name = "FILE")]
+        status: Option<PathBuf>,
+    },
+}
+
+pub fn run(api: &Api, args: Args) -> Result<()> {
+    let keys_file = args.keys.as_deref();
+    match args.command {
+        Command::Fetch {
+            model_id,
+            out,
+            status_out,
+        } => {
+            ensure!(
+                is_token_text(&model_id, MAX_MODEL_ID_LEN),
+                "a model id is 1-{MAX_MODEL_ID_LEN} printable ASCII characters without spaces"
+            );
+            let keys = platform_keys(api, keys_file)?;
+            let path = format!("/v1/models/{}/passport", path_segment(&model_id));
+            let doc = api.get(&path)?;
+            let passport =
+                verify_passport(&doc, &keys).context("the model passport does not verify")?;
+            ensure!(
+                passport.fields.model_id == model_id,
+                "asked for model {model_id:?}'s passport, the platform answered with {:?}'s",
+                passport.fields.model_id
+            );
+            report_passport(&passport);
+            let status_doc = api.get(&format!("{path}/status"))?;
+            let status = verify_passport_status(&status_doc, &keys)
+                .context("the model passport status does not verify")?;
+            check_same_model(&passport, &status)?;
+            report_status(&passport, &status);
+            if let Some(path) = &out {
+                write_json(path, &doc)?;
+                eprintln!("    passport saved to {}", path.display());
+            }
+            if let Some(path) = &status_out {
+                write_json(path, &status_doc)?;
+                eprintln!("    status saved to {}", path.display());
+            }
+            super::print_json(&summary(&passport, Some(&status)))
+        }
+        Command::Verify { file, status } => {
+            let doc = read_json(&file, MAX_PASSPORT_FILE)?;
+            let status_doc = status
+                .as_deref()
+                .map(|p| read_json(p, MAX_PASSPORT_FILE))
+                .transpose()?;
+            let keys = platform_keys(api, keys_file)?;
+            let passport = verify_passport(&doc, &keys)
+                .with_context(|| format!("{} does not verify", file.display()))?;
+            report_passport(&passport);
+            let status = match (&status_doc, &status) {
+                (Some(s), Some(path)) => {
+                    let v = verify_passport_status(s, &keys)
+                        .with_context(|| format!("{} does not verify", path.display()))?;
+                    check_same_model(&passport, &v)?;
+                    report_status(&passport, &v);
+                    Some(v)
+                }
+                _ => {
+                    eprintln!("note: no status given (--status FILE): revocations not checked");
+                    None
+                }
+            };
+            super::print_json(&summary(&passport, status.as_ref()))
+        }
+    }
+}
+
+fn platform_keys(api: &Api, file: Option<&Path>) -> Result<Vec<PublishedKey>> {
+    Ok(super::keys::load(api, file)?.1)
+}
+
+fn check_same_model(passport: &VerifiedPassport, status: &VerifiedPassportStatus) -> Result<()> {
+    ensure!(
+        status.fields.model_id == passport.fields.model_id,
+        "the status is for model {:?}, the passport for {:?}",
+        status.fields.model_id,
+        passport.fields.model_id
+    );
+    Ok(())
+}
+
+fn state_str(state: PassportState) -> &'static str {
+    match state {
+        PassportState::Clean => "clean",
+        PassportState::NeedsReview => "needs_review",
+    }
+}
+
+fn report_passport(p: &VerifiedPassport) {
+    let f = &p.fields;
+    eprintln!(
+        "ok  passport {} for model {} signed by platform key {} at {}",
+        f.passport_id,
+        f.model_id,
+        p.signed_by.kid,
+        p.signed_at.format_rfc3339()
+    );
+    eprintln!(
+        "    {} manifest(s), training run(s) {}; {} events, {} samples",
+        f.manifests.len(),
+        f.training_runs.join(" "),
+        f.totals.events,
+        f.totals.samples
+    );
+    for a in &f.totals.amounts {
+        eprintln!(
+            "    accrued to creators: {} {}",
+            super::payouts::atto_major(a.accrued, a.minor_units),
+            a.currency
+        );
+    }
+    eprintln!(
+        "    {} ledger lines, usage_ledger_root {}; log checkpoint {} size {}",
+        f.usage_line_count,
+        f.usage_ledger_root.to_base64(),
+        f.log_checkpoint.origin,
+        f.log_checkpoint.size
+    );
+}
+
+fn report_status(p: &VerifiedPassport, s: &VerifiedPassportStatus) {
+    let f = &s.fields;
+    eprintln!(
+        "ok  status {} as of {}, signed by platform key {} at {}",
+        state_str(f.state()),
+        f.checked_at.format_rfc3339(),
+        s.signed_by.kid,
+        s.signed_at.format_rfc3339()
+    );
+    for r in &f.revoked {
+        let listed = p
+            .fields
+            .manifests
+            .iter()
+            .any(|m| m.manifest_id == r.manifest_id);
+        eprintln!(
+            "    revoked {} at {}: asset {} in manifest {}{}",
+            r.consent_id,
+            r.revoked_at.format_rfc3339(),
+            r.asset_hash,
+            r.manifest_id,
+            if listed {
+                ""
+            } else {
+                " (note: a manifest this passport does not list)"
+            }
+        );
+    }
+}
+
+fn summary(p: &VerifiedPassport, status: Option<&VerifiedPassportStatus>) -> Value {
+    let f = &p.fields;
+    let mut out = json!({
+        "model_id": f.model_id,
+        "passport_id": f.passport_id,
+        "issued_at": f.issued_at.format_rfc3339(),
+        "manifests": f.manifests,
+        "training_runs": f.training_runs,
+        "events": f.totals.events,
+        "samples": f.totals.samples,
+        "accrued": f.totals.amounts.iter().map(|a| json!({
+            "currency": a.currency,
+            "minor_units": a.minor_units,
+            "accrued": super::payouts::atto_major(a.accrued, a.minor_units),
+            "accrued_atto": a.accrued,
+        })).collect::<Vec<_>>(),
+        "usage_ledger_root": f.usage_ledger_root.to_base64(),
+        "usage_line_count": f.usage_line_count,
+        "log_checkpoint": {
+            "origin": f.log_checkpoint.origin,
+            "size": f.log_checkpoint.size,
+            "root_hash": f.log_checkpoint.root_hash.to_base64(),
+        },
+        "signed_by": p.signed_by.kid,
+        "signed_at": p.signed_at.format_rfc3339(),
+    });
+    if let (Some(s), Some(obj)) = (status, out.as_object_mut()) {
+        obj.insert("status".into(), json!(state_str(s.fields.state())));
+        obj.insert(
+            "checked_at".into(),
+            json!(s.fields.checked_at.format_rfc3339()),
+        );
+        obj.insert("revoked".into(), json!(s.fields.revoked));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::payouts::tests::{t, uuid};
+    use crate::mock_platform::Mock;
+    use fairtrain_core::digest::Sha256Digest;
+    use fairtrain_core::ed25519::SigningKey;
+    use fairtrain_core::money::{Atto, ATTO_PER_MINOR};
+    use fairtrain_settlement::{
+        sign_passport, sign_passport_status, AmountTotal, LogCheckpointRef, PassportFields,
+        PassportManifest, PassportStatusFields, PassportTotals, RevokedUse,
+    };
+
+    /// A model id that needs escaping in a path.
+    const MODEL: &str = "acme/model:7b";
+
+    fn passport(key: &SigningKey, model: &str) -> Value {
+        let fields = PassportFields {
+            passport_id: uuid(5000),
+            issued_at: t("2026-07-02T00:00:00Z"),
+            model_id: model.into(),
+            manifests: vec![PassportManifest {
+                manifest_id: uuid(1),
+                snapshot_id: uuid(2),
+                manifest_hash: Sha256Digest::of(b"manifest"),
+            }],
+            training_runs: vec!["run-1".into()],
+            totals: PassportTotals {
+                events: 12,
+                samples: 24000,
+                amounts: vec![AmountTotal {
+                    currency: "USD".into(),
+                    minor_units: 2,
+                    accrued: Atto(1200 * ATTO_PER_MINOR),
+                }],
+            },
+            usage_ledger_root: fairtrain_tlog::leaf_hash(b"lines"),
+            usage_line_count: 40,
+            log_checkpoint: LogCheckpointRef {
+                origin: "fairtrain.test/log".into(),
+                size: 1234,
+                root_hash: fairtrain_tlog::leaf_hash(b"log"),
+            },
+        };
+        sign_passport(fields, key, t("2026-07-02T00:00:00Z")).unwrap()
+    }
+
+    fn status(key: &SigningKey, model: &str, revoked: u64) -> Value {
+        let fields = PassportStatusFields {
+            model_id: model.into(),
+            revoked: (0..revoked)
+                .map(|i| RevokedUse {
+                    consent_id: uuid(10 + i),
+                    asset_hash: Sha256Digest::of(&i.to_be_bytes()),
+                    revoked_at: t("2026-08-01T00:00:00Z"),
+                    manifest_id: uuid(1),
+                })
+                .collect(),
+            checked_at: t("2026-09-01T00:00:00Z"),
+        };
+        sign_passport_status(fields, key, t("2026-09-01T00:00:00Z")).unwrap()
+    }
+
+    fn fetch(out: Option<PathBuf>, status_out: Option<PathBuf>) -> Args {
+        Args {
+            keys: None,
+            command: Command::Fetch {
+                model_id: MODEL.into(),
+                out,
+                status_out,
+            },
+        }
+    }
+
+    #[test]
+    fn fetch_then_verify_offline() {
+        let dir = std::env::temp_dir().join(format!("fairtrain-passport-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mock = Mock::start();
+        let p = passport(mock.platform(), MODEL);
+        let s = status(mock.platform(), MODEL, 2);
+        mock.state
+            .lock()
+            .unwrap()
+            .passports
+            .insert(MODEL.into(), (p, s));
+        let api = Api::new(&mock.url, None);
+        let (out, status_out) = (dir.join("passport.json"), dir.join("status.json"));
+        run(&api, fetch(Some(out.clone()), Some(status_out.clone()))).unwrap();
+        let requests = mock.state.lock().unwrap().requests.clone();
+        assert!(
+            requests.contains(&"GET /v1/models/acme%2Fmodel%3A7b/passport/status".to_owned()),
+            "{requests:?}"
+        );
+        let keys = dir.join("keys.json");
+        write_json(&keys, &mock.key_set()).unwrap();
+        let offline = Api::new("http://127.0.0.1:9", None);
+        let verify = |file: &Path, status: Option<&Path>| {
+            run(
+                &offline,
+                Args {
+                    keys: Some(keys.clone()),
+                    command: Command::Verify {
+                        file: file.to_owned(),
+                        status: status.map(Path::to_owned),
+                    },
+                },
+            )
+        };
+        verify(&out, Some(&status_out)).unwrap();
+        verify(&out, None).unwrap();
+        // A status of another model.
+        let other = dir.join("other-status.json");
+        write_json(&other, &status(mock.platform(), "other-model", 0)).unwrap();
+        let err = verify(&out, Some(&other)).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("the status is for model"),
+            "{err:#}"
+        );
+        // A passport edited after signing.
+        let mut doc = read_json(&out, 1 << 20).unwrap();
+        doc["credentialSubject"]["totals"]["samples"] = json!(1);
+        let tampered = dir.join("tampered.json");
+        write_json(&tampered, &doc).unwrap();
+        assert!(verify(&tampered, None).is_err());
+        // The status is not a passport.
+        assert!(verify(&status_out, None).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fetch_refuses_mismatches() {
+        let mock = Mock::start();
+        let api = Api::new(&mock.url, None);
+        // Another model's passport under this id.
+        let other = passport(mock.platform(), "other-model");
+        let s = status(mock.platform(), MODEL, 0);
+        mock.state
+            .lock()
+            .unwrap()
+            .passports
+            .insert(MODEL.into(), (other, s.clone()));
+        let err = run(&api, fetch(None, None)).unwrap_err();
+        assert!(format!("{err:#}").contains("answered with"), "{err:#}");
+        // A status signed by a key the platform does not publish.
+        let rogue = SigningKey::from_seed(&[9; 32]);
+        let p = passport(mock.platform(), MODEL);
+        mock.state
+            .lock()
+            .unwrap()
+            .passports
+            .insert(MODEL.into(), (p.clone(), status(&rogue, MODEL, 1)));
+        let err = run(&api, fetch(None, None)).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("status does not verify"),
+            "{err:#}"
+        );
+        // Clean.
+        mock.state
+            .lock()
+            .unwrap()
+            .passports
+            .insert(MODEL.into(), (p, s));
+        run(&api, fetch(None, None)).unwrap();
+        // A model id that cannot be one.
+        let bad = Args {
+            keys: None,
+            command: Command::Fetch {
+                model_id: "a b".into(),
+                out: None,
+                status_out: None,
+            },
+        };
+        assert!(run(&api, bad).is_err());
+    }
+}

@@ -1,0 +1,376 @@
+//! Why one event of an otherwise valid report was not recorded: stable
+//! snake_case codes (in the usage receipt's `refused[].reason`, in API
+//! responses and in D1), each with a default human detail.
+//!
+//! | code | when |
+//! |---|---|
+//! | `unknown_manifest` | `manifest_id` names no published manifest |
+//! | `asset_not_in_manifest` | a listed asset hash is not one of the manifest's assets |
+//! | `leaf_index_out_of_range` | a listed leaf index is >= the manifest's `asset_count` |
+//! | `no_licence` | the reporting buyer holds no licence for the manifest at the time of use |
+//! | `licence_expired` | the licence expired at or before the time of use |
+//! | `licence_revoked` | the licence was revoked at or before the time of use |
+//! | `consent_revoked` | an asset's consent was revoked at or before the time of use |
+//! | `consent_expired` | an asset's consent expired (`validUntil`) at or before the time of use |
+//! | `consent_not_yet_valid` | an asset's consent starts (`validFrom`) after the time of use |
+//! | `event_in_future` | `timestamp` is more than 5 minutes ahead of the server's clock |
+//! | `event_before_manifest` | `timestamp` is before the manifest was created |
+//! | `event_id_conflict` | the `event_id` was reported before with different content |
+//! | `use_not_allowed` | the manifest's usage policy does not allow the use |
+//!
+//! Revocation is forward-only: the time of use is the event's `timestamp`;
+//! a use before a revocation stands (it is recorded and paid), a use at or
+//! after it is refused. The rules with a time in them are functions here
+//! ([`check_event_time`], [`check_licence_at`], [`check_consent_at`]) so the
+//! Worker and auditors apply the same boundaries.
+
+use std::fmt;
+use std::str::FromStr;
+
+use fairtrain_core::consent::{UnknownTerm, CLOCK_SKEW_SECONDS};
+use fairtrain_core::time::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// How far an event's `timestamp` may lie ahead of the server's clock.
+pub const MAX_FUTURE_SKEW_SECONDS: i64 = CLOCK_SKEW_SECONDS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RefusalReason {
+    UnknownManifest,
+    AssetNotInManifest,
+    LeafIndexOutOfRange,
+    NoLicence,
+    LicenceExpired,
+    LicenceRevoked,
+    ConsentRevoked,
+    ConsentExpired,
+    ConsentNotYetValid,
+    EventInFuture,
+    EventBeforeManifest,
+    EventIdConflict,
+    UseNotAllowed,
+}
+
+impl RefusalReason {
+    /// Every reason, in the table's order.
+    pub const ALL: &'static [RefusalReason] = &[
+        RefusalReason::UnknownManifest,
+        RefusalReason::AssetNotInManifest,
+        RefusalReason::LeafIndexOutOfRange,
+        RefusalReason::NoLicence,
+        RefusalReason::LicenceExpired,
+        RefusalReason::LicenceRevoked,
+        RefusalReason::ConsentRevoked,
+        RefusalReason::ConsentExpired,
+        RefusalReason::ConsentNotYetValid,
+        RefusalReason::EventInFuture,
+        RefusalReason::EventBeforeManifest,
+        RefusalReason::EventIdConflict,
+        RefusalReason::UseNotAllowed,
+    ];
+
+    /// The stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalReason::UnknownManifest => "unknown_manifest",
+            RefusalReason::AssetNotInManifest => "asset_not_in_manifest",
+            RefusalReason::LeafIndexOutOfRange => "leaf_index_out_of_range",
+            RefusalReason::NoLicence => "no_licence",
+            RefusalReason::LicenceExpired => "licence_expired",
+            RefusalReason::LicenceRevoked => "licence_revoked",
+            RefusalReason::ConsentRevoked => "consent_revoked",
+            RefusalReason::ConsentExpired => "consent_expired",
+            RefusalReason::ConsentNotYetValid => "consent_not_yet_valid",
+            RefusalReason::EventInFuture => "event_in_future",
+            RefusalReason::EventBeforeManifest => "event_before_manifest",
+            RefusalReason::EventIdConflict => "event_id_conflict",
+            RefusalReason::UseNotAllowed => "use_not_allowed",
+        }
+    }
+
+    /// A default human-readable detail (the Worker may say more).
+    pub fn default_detail(self) -> &'static str {
+        match self {
+            RefusalReason::UnknownManifest => "the manifest does not exist",
+            RefusalReason::AssetNotInManifest => "an asset hash is not in the manifest",
+            RefusalReason::LeafIndexOutOfRange => "a leaf index is beyond the manifest's assets",
+            RefusalReason::NoLicence => "no licence for this manifest at the time of use",
+            RefusalReason::LicenceExpired => "the licence had expired at the time of use",
+            RefusalReason::LicenceRevoked => "the licence had been revoked at the time of use",
+            RefusalReason::ConsentRevoked => {
+                "an asset's consent had been revoked at the time of use"
+            }
+            RefusalReason::ConsentExpired => "an asset's consent had expired at the time of use",
+            RefusalReason::ConsentNotYetValid => {
+                "an asset's consent was not yet valid at the time of use"
+            }
+            RefusalReason::EventInFuture => {
+                "the event's timestamp is more than 5 minutes ahead of the server's clock"
+            }
+            RefusalReason::EventBeforeManifest => {
+                "the event's timestamp is before the manifest was created"
+            }
+            RefusalReason::EventIdConflict => {
+                "this event_id was reported before with different content"
+            }
+            RefusalReason::UseNotAllowed => "the manifest's usage policy does not allow this use",
+        }
+    }
+}
+
+impl fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RefusalReason {
+    type Err = UnknownTerm;
+
+    fn from_str(text: &str) -> Result<Self, UnknownTerm> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| UnknownTerm {
+                vocabulary: "refusal reason",
+                term: text.to_owned(),
+                expected: Self::ALL
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+impl Serialize for RefusalReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RefusalReason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The event's time against the server's clock and the manifest: more than
+/// [`MAX_FUTURE_SKEW_SECONDS`] ahead of `now` is `event_in_future`; before
+/// `manifest_created` is `event_before_manifest`.
+pub fn check_event_time(
+    used_at: Timestamp,
+    now: Timestamp,
+    manifest_created: Timestamp,
+) -> Result<(), RefusalReason> {
+    // Near the end of time there is no "ahead": nothing is in the future.
+    let latest = now
+        .checked_add_seconds(MAX_FUTURE_SKEW_SECONDS)
+        .unwrap_or(now);
+    if used_at > latest {
+        return Err(RefusalReason::EventInFuture);
+    }
+    if used_at < manifest_created {
+        return Err(RefusalReason::EventBeforeManifest);
+    }
+    Ok(())
+}
+
+/// A buyer's licence for a manifest (the `licenses` table's times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LicenceWindow {
+    pub granted_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Whether `licence` covers a use at `used_at`: none (or granted after the
+/// use) is `no_licence`; revoked at or before the use is `licence_revoked`
+/// (checked first); expired at or before it is `licence_expired`.
+pub fn check_licence_at(
+    licence: Option<&LicenceWindow>,
+    used_at: Timestamp,
+) -> Result<(), RefusalReason> {
+    let Some(l) = licence else {
+        return Err(RefusalReason::NoLicence);
+    };
+    if l.revoked_at.is_some_and(|r| r <= used_at) {
+        return Err(RefusalReason::LicenceRevoked);
+    }
+    if l.expires_at.is_some_and(|e| e <= used_at) {
+        return Err(RefusalReason::LicenceExpired);
+    }
+    if used_at < l.granted_at {
+        return Err(RefusalReason::NoLicence);
+    }
+    Ok(())
+}
+
+/// Whether an asset's consent covers a use at `used_at`, forward-only:
+/// revoked at or before the use is `consent_revoked` (checked first; a
+/// revocation after the use does not undo it); `validUntil` at or before
+/// the use is `consent_expired` (as for tokens, `validUntil` is exclusive);
+/// `validFrom` after the use is `consent_not_yet_valid`.
+pub fn check_consent_at(
+    valid_from: Timestamp,
+    valid_until: Timestamp,
+    revoked_at: Option<Timestamp>,
+    used_at: Timestamp,
+) -> Result<(), RefusalReason> {
+    if revoked_at.is_some_and(|r| r <= used_at) {
+        return Err(RefusalReason::ConsentRevoked);
+    }
+    if valid_until <= used_at {
+        return Err(RefusalReason::ConsentExpired);
+    }
+    if used_at < valid_from {
+        return Err(RefusalReason::ConsentNotYetValid);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::tests::t;
+    use serde_json::json;
+
+    #[test]
+    fn codes_are_stable() {
+        let codes: Vec<&str> = RefusalReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "unknown_manifest",
+                "asset_not_in_manifest",
+                "leaf_index_out_of_range",
+                "no_licence",
+                "licence_expired",
+                "licence_revoked",
+                "consent_revoked",
+                "consent_expired",
+                "consent_not_yet_valid",
+                "event_in_future",
+                "event_before_manifest",
+                "event_id_conflict",
+                "use_not_allowed",
+            ]
+        );
+        for r in RefusalReason::ALL {
+            assert_eq!(r.as_str().parse::<RefusalReason>().unwrap(), *r);
+            assert_eq!(serde_json::to_value(r).unwrap(), json!(r.as_str()));
+            assert_eq!(
+                serde_json::from_value::<RefusalReason>(json!(r.as_str())).unwrap(),
+                *r
+            );
+            assert_eq!(r.to_string(), r.as_str());
+            assert!(!r.default_detail().is_empty());
+        }
+        let err = "license_expired".parse::<RefusalReason>().unwrap_err();
+        assert!(err.to_string().contains("licence_expired"), "{err}");
+        assert!(serde_json::from_value::<RefusalReason>(json!("UNKNOWN_MANIFEST")).is_err());
+        assert!(serde_json::from_value::<RefusalReason>(json!(3)).is_err());
+    }
+
+    #[test]
+    fn event_time_rules() {
+        let now = t("2026-03-01T12:00:00Z");
+        let created = t("2026-02-01T00:00:00Z");
+        assert_eq!(check_event_time(now, now, created), Ok(()));
+        assert_eq!(
+            check_event_time(t("2026-03-01T12:05:00Z"), now, created),
+            Ok(())
+        );
+        assert_eq!(
+            check_event_time(t("2026-03-01T12:05:00.001Z"), now, created),
+            Err(RefusalReason::EventInFuture)
+        );
+        assert_eq!(check_event_time(created, now, created), Ok(()));
+        assert_eq!(
+            check_event_time(t("2026-01-31T23:59:59.999Z"), now, created),
+            Err(RefusalReason::EventBeforeManifest)
+        );
+    }
+
+    #[test]
+    fn licence_rules() {
+        let l = LicenceWindow {
+            granted_at: t("2026-01-01T00:00:00Z"),
+            expires_at: Some(t("2026-06-01T00:00:00Z")),
+            revoked_at: None,
+        };
+        let mid = t("2026-03-01T00:00:00Z");
+        assert_eq!(check_licence_at(Some(&l), mid), Ok(()));
+        assert_eq!(check_licence_at(Some(&l), l.granted_at), Ok(()));
+        assert_eq!(check_licence_at(None, mid), Err(RefusalReason::NoLicence));
+        assert_eq!(
+            check_licence_at(Some(&l), t("2025-12-31T23:59:59Z")),
+            Err(RefusalReason::NoLicence)
+        );
+        assert_eq!(
+            check_licence_at(Some(&l), t("2026-06-01T00:00:00Z")),
+            Err(RefusalReason::LicenceExpired)
+        );
+        let open = LicenceWindow {
+            expires_at: None,
+            ..l
+        };
+        assert_eq!(
+            check_licence_at(Some(&open), t("2099-01-01T00:00:00Z")),
+            Ok(())
+        );
+        let revoked = LicenceWindow {
+            revoked_at: Some(mid),
+            ..l
+        };
+        // Forward-only: a use before the revocation stands.
+        assert_eq!(
+            check_licence_at(Some(&revoked), t("2026-02-28T23:59:59Z")),
+            Ok(())
+        );
+        assert_eq!(
+            check_licence_at(Some(&revoked), mid),
+            Err(RefusalReason::LicenceRevoked)
+        );
+        // Revoked and expired: revocation is named.
+        assert_eq!(
+            check_licence_at(Some(&revoked), t("2026-07-01T00:00:00Z")),
+            Err(RefusalReason::LicenceRevoked)
+        );
+    }
+
+    #[test]
+    fn consent_rules_are_forward_only() {
+        let from = t("2026-01-01T00:00:00Z");
+        let until = t("2027-01-01T00:00:00Z");
+        let revoked = Some(t("2026-03-01T00:00:00Z"));
+        let before = t("2026-02-28T23:59:59.999Z");
+        assert_eq!(check_consent_at(from, until, None, before), Ok(()));
+        // Used before the revocation: the use stands.
+        assert_eq!(check_consent_at(from, until, revoked, before), Ok(()));
+        // At or after the revocation: refused.
+        assert_eq!(
+            check_consent_at(from, until, revoked, t("2026-03-01T00:00:00Z")),
+            Err(RefusalReason::ConsentRevoked)
+        );
+        assert_eq!(
+            check_consent_at(from, until, revoked, t("2026-05-01T00:00:00Z")),
+            Err(RefusalReason::ConsentRevoked)
+        );
+        assert_eq!(check_consent_at(from, until, None, from), Ok(()));
+        assert_eq!(
+            check_consent_at(from, until, None, t("2025-12-31T23:59:59Z")),
+            Err(RefusalReason::ConsentNotYetValid)
+        );
+        assert_eq!(
+            check_consent_at(from, until, None, until),
+            Err(RefusalReason::ConsentExpired)
+        );
+        assert_eq!(
+            check_consent_at(from, until, revoked, until),
+            Err(RefusalReason::ConsentRevoked)
+        );
+    }
+}
