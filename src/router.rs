@@ -86,6 +86,7 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
         ["v1", "manifests", id] => on!(cx, Get => routes::manifests::get(cx, id)),
         ["v1", "manifests", id, "assets"] => on!(cx, Get => routes::manifests::assets(cx, id)),
         ["v1", "manifests", id, "consents"] => on!(cx, Get => routes::manifests::consents(cx, id)),
+        ["v1", "manifests", id, "revenue"] => on!(cx, Post => routes::usage::revenue(cx, id)),
         ["v1", "manifests", id, "status"] => on!(cx, Get => routes::manifests::status(cx, id)),
         ["v1", "manifests", id, "proof", hash] => {
             on!(cx, Get => routes::manifests::proof(cx, id, hash))

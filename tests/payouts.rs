@@ -627,3 +627,72 @@ fn the_cli_reports_usage_and_verifies_statements_and_passports() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn subscription_and_revenue_share_pools_are_shared_by_usage() {
+    let _turn = settling();
+    // $10 per licence per period, shared 3:1 by samples.
+    let sub = market(w(), 2, 1, "subscription", "10.00");
+    let model = unique("submodel");
+    report_samples(&sub, &model, 0, &[300]);
+    report_samples(&sub, &model, 1, &[100]);
+    // 30% of reported revenue, shared 1:1.
+    let rev = market(w(), 2, 1, "revenue_share", "0.30");
+    report_samples(&rev, &model, 0, &[50]);
+    report_samples(&rev, &model, 1, &[50]);
+    let r = Req::post(&format!("/v1/manifests/{}/revenue", rev.manifest_id))
+        .bearer(&w().admin_token)
+        .json(&json!({ "amount_minor": 10001, "currency": "USD" }))
+        .send(w());
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Revenue for a manifest that is not revenue_share is refused.
+    Req::post(&format!("/v1/manifests/{}/revenue", sub.manifest_id))
+        .bearer(&w().admin_token)
+        .json(&json!({ "amount_minor": 5, "currency": "USD" }))
+        .send(w())
+        .problem(422, "validation-failed");
+    // Usage under these models is recorded with units and no price.
+    wait_summary(w(), 30, |_| {
+        [&sub.creators[0], &rev.creators[1]].iter().all(|c| {
+            Req::get(&format!("/v1/ledger/balances/{}", c.did))
+                .bearer(&w().admin_token)
+                .send(w())
+                .json()["balances"]
+                .as_array()
+                .is_some_and(|b| !b.is_empty())
+        })
+    });
+    assert_eq!(balance_total(&sub.creators[0].did.to_string()), 0);
+
+    let r = Req::post("/v1/settlements")
+        .bearer(&w().admin_token)
+        .send(w());
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = verify_settlement(&r.json()["statement"], &keys()).unwrap();
+    let paid = |c: &fairtrain_integration_tests::creator::Creator| {
+        let p = v
+            .fields
+            .payouts
+            .iter()
+            .find(|p| p.payout.creator == c.did.to_string())
+            .unwrap();
+        (p.payout.amount_minor, p.payout.carried_out.0)
+    };
+    assert_eq!(paid(&sub.creators[0]), (750, 0));
+    assert_eq!(paid(&sub.creators[1]), (250, 0));
+    // 30% of 100.01 dollars = 3000.3 cents: 1500.15 each, 0.15 carried.
+    assert_eq!(paid(&rev.creators[0]), (1500, 15 * CENT / 100));
+    assert_eq!(paid(&rev.creators[1]), (1500, 15 * CENT / 100));
+    // The revenue is used once: the next settlement has no revenue pool.
+    let next = Req::post("/v1/settlements")
+        .bearer(&w().admin_token)
+        .send(w())
+        .json();
+    let pools = next["pools"].as_array().unwrap();
+    assert!(
+        !pools
+            .iter()
+            .any(|p| p["manifest_id"] == rev.manifest_id.as_str() && p["allocated"] == true),
+        "{pools:?}"
+    );
+}

@@ -103,6 +103,15 @@ pub async fn balance(cx: Cx, creator: &str) -> ApiResult<Response> {
     reply::json(200, &ledger::balance(&cx, creator).await?, "no-store")
 }
 
+/// `POST /v1/manifests/{id}/revenue` (operator): revenue to share under a
+/// revenue_share manifest at the next settlement.
+pub async fn revenue(mut cx: Cx, manifest_id: &str) -> ApiResult<Response> {
+    auth::require(&cx, &[Role::Operator]).await?;
+    let r: crate::usage::pools::Revenue = body::json(&mut cx, 1024).await?;
+    let out = crate::usage::pools::record_revenue(&cx, manifest_id, &r).await?;
+    reply::json(201, &out, "no-store")
+}
+
 /// `POST /v1/settlements` (operator): close the period up to now.
 pub async fn settle(cx: Cx) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;

@@ -7,5 +7,6 @@ pub mod accept;
 pub mod consume;
 pub mod ledger;
 pub mod passport;
+pub mod pools;
 pub mod reconcile;
 pub mod settle;

@@ -108,6 +108,7 @@ pub async fn settle(cx: &Cx, trigger: &str) -> ApiResult<Value> {
     match close(cx, &id, trigger, period_start, now).await {
         Ok(v) => Ok(v),
         Err(e) => {
+            super::pools::release(cx, &id).await?;
             db.prepare("UPDATE usage_ledger SET settlement_id = NULL WHERE settlement_id = ?1")
                 .bind(&[id.as_str().into()])?
                 .run()
@@ -124,6 +125,7 @@ async fn close(
     period_start: Timestamp,
     period_end: Timestamp,
 ) -> ApiResult<Value> {
+    let pools = super::pools::allocate(cx, id, period_start, period_end).await?;
     // Line by line: a period of any size is settled without holding it.
     let mut acc = Accumulator::new(&carried_in(cx).await?).map_err(ApiError::internal)?;
     for_each_page(cx, "settlement_id = ?1", &[id.into()], |rows| {
@@ -227,7 +229,7 @@ async fn close(
         "period_end": period_end.format_rfc3339(), "line_count": line_count,
         "payout_lines": fields.payouts.len(), "instructions": instructions.len(),
         "paid_minor": paid.iter().map(|(c, a)| json!({"currency": c, "amount_minor": a.to_string()})).collect::<Vec<_>>(),
-        "statement_hash": hash.to_string(), "log_entry": entry_hash, "statement": signed,
+        "statement_hash": hash.to_string(), "log_entry": entry_hash, "pools": pools, "statement": signed,
     }))
 }
 
