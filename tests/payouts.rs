@@ -294,7 +294,7 @@ fn balance_total(did: &str) -> u128 {
 }
 
 fn wait_accrued(did: &str, atto: u128) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if balance_total(did) == atto {
             return;
         }
