@@ -203,34 +203,18 @@ pub async fn get_reconciliation(cx: Cx, id: &str) -> ApiResult<Response> {
     reply::ok(&reconcile::get(&cx, id).await?)
 }
 
+/// The model id from its path segment (percent-decoded: ids may hold `/`).
 fn model_id(raw: &str) -> ApiResult<String> {
-    let decoded = urlencoding_decode(raw);
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::bad_request("the model id is not UTF-8 once percent-decoded"))?;
     if fairtrain_core::consent::is_token_text(&decoded, 200) {
-        Ok(decoded)
+        Ok(decoded.into_owned())
     } else {
         Err(ApiError::bad_request(
             "a model id is 1-200 printable ASCII characters without spaces",
         ))
     }
-}
-
-/// Percent-decoding of one path segment (model ids may contain `:` or `/`).
-fn urlencoding_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 const MODEL_READERS: &[Role] = &[
