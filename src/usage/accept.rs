@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::{BatchMessageBuilder, MessageBuilder};
 
+use super::policies;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::platform_keys;
@@ -103,13 +104,6 @@ struct StoredReport {
 
 fn ts(text: &str) -> ApiResult<Timestamp> {
     Timestamp::parse_rfc3339(text).map_err(ApiError::internal)
-}
-
-/// The usage policy inside a stored manifest document.
-pub fn manifest_policy(document: &str) -> ApiResult<UsagePolicy> {
-    let doc: Value = serde_json::from_str(document).map_err(ApiError::internal)?;
-    serde_json::from_value(doc["credentialSubject"]["usage_policy"].clone())
-        .map_err(ApiError::internal)
 }
 
 fn report_error(e: ReportError) -> ApiError {
@@ -388,7 +382,7 @@ async fn load_facts(
             m.id.clone(),
             ManifestFacts {
                 created_at: ts(&m.created_at)?,
-                policy: manifest_policy(&m.document)?,
+                policy: policies::from_document(&m.document)?,
                 by_hash,
                 by_leaf,
                 licences,

@@ -10,16 +10,15 @@
 //! never priced. A message that keeps failing goes to the dead-letter queue
 //! (parked in D1, replayable), never dropped.
 
-use std::collections::HashMap;
-
 use fairtrain_core::money::Rate;
-use fairtrain_manifest::terms::{AttributionModel, UsagePolicy};
+use fairtrain_manifest::terms::AttributionModel;
 use fairtrain_usage::{price_event, UsageEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{console_error, Env, MessageBatch, MessageExt};
 
-use super::accept::{manifest_policy, UsageMessage};
+use super::accept::UsageMessage;
+use super::policies::Policies;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 
@@ -38,11 +37,11 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
     let parsed: Vec<ApiResult<UsageMessage>> = messages.iter().map(|m| parse(m.body())).collect();
     // The manifests' policies once per batch; then the messages' writes
     // overlap (D1 runs them one at a time, but their round trips overlap).
-    let mut policies: HashMap<String, UsagePolicy> = HashMap::new();
+    let mut policies = Policies::default();
     for msg in parsed.iter().flatten() {
         for q in &msg.events {
             if let Some(id) = q.event["manifest_id"].as_str() {
-                if let Err(e) = policy_of(&cx, &mut policies, id).await {
+                if let Err(e) = policies.load(&cx, id).await {
                     console_error!(
                         "usage: policy of {id}: {}",
                         e.problem.detail.unwrap_or_default()
@@ -121,31 +120,6 @@ async fn injected_fault(cx: &Cx, report_id: &str) -> ApiResult<Option<String>> {
     Ok(Some(f.mode))
 }
 
-async fn policy_of<'a>(
-    cx: &Cx,
-    policies: &'a mut HashMap<String, UsagePolicy>,
-    manifest_id: &str,
-) -> ApiResult<&'a UsagePolicy> {
-    if !policies.contains_key(manifest_id) {
-        #[derive(Deserialize)]
-        struct Row {
-            document: String,
-        }
-        let row: Option<Row> = cx
-            .db()?
-            .prepare("SELECT document FROM manifests WHERE id = ?1")
-            .bind(&[manifest_id.into()])?
-            .first(None)
-            .await?;
-        let row =
-            row.ok_or_else(|| ApiError::internal(format!("manifest {manifest_id} vanished")))?;
-        policies.insert(manifest_id.to_string(), manifest_policy(&row.document)?);
-    }
-    policies
-        .get(manifest_id)
-        .ok_or_else(|| ApiError::internal("policy cache"))
-}
-
 fn parse(body: &Value) -> ApiResult<UsageMessage> {
     match body {
         Value::String(text) => serde_json::from_str(text),
@@ -154,11 +128,7 @@ fn parse(body: &Value) -> ApiResult<UsageMessage> {
     .map_err(|e| ApiError::internal(format!("usage message: {e}")))
 }
 
-async fn price_message(
-    cx: &Cx,
-    msg: UsageMessage,
-    policies: &HashMap<String, UsagePolicy>,
-) -> ApiResult<()> {
+async fn price_message(cx: &Cx, msg: UsageMessage, policies: &Policies) -> ApiResult<()> {
     let fault = injected_fault(cx, &msg.report_id).await?;
     if fault.as_deref() == Some("before_write") {
         return Err(ApiError::unavailable("injected fault before the write"));

@@ -7,6 +7,7 @@ pub mod accept;
 pub mod consume;
 pub mod ledger;
 pub mod passport;
+pub mod policies;
 pub mod pools;
 pub mod reconcile;
 pub mod settle;

@@ -23,8 +23,8 @@ use fairtrain_settlement::allocate_pool;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::accept::manifest_policy;
 use super::consume::json_chunks;
+use super::policies::{from_document, Policies};
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 
@@ -62,7 +62,7 @@ pub async fn allocate(
     let mut lines = Vec::new();
     let mut report = Vec::new();
     for m in manifests {
-        let policy = manifest_policy(&m.document)?;
+        let policy = from_document(&m.document)?;
         let rate = Rate::from_price(&policy.price).map_err(ApiError::internal)?;
         let (kind, pool) = match policy.attribution_model {
             AttributionModel::Subscription => {
@@ -208,18 +208,11 @@ pub struct Revenue {
 
 /// Records revenue for a revenue-share manifest (shared at the next settlement).
 pub async fn record_revenue(cx: &Cx, manifest_id: &str, r: &Revenue) -> ApiResult<Value> {
-    #[derive(Deserialize)]
-    struct Doc {
-        document: String,
-    }
-    let doc: Option<Doc> = cx
-        .db()?
-        .prepare("SELECT document FROM manifests WHERE id = ?1")
-        .bind(&[manifest_id.into()])?
-        .first(None)
-        .await?;
-    let doc = doc.ok_or_else(|| ApiError::not_found(&format!("/v1/manifests/{manifest_id}")))?;
-    let policy = manifest_policy(&doc.document)?;
+    let mut policies = Policies::default();
+    let policy = policies
+        .load(cx, manifest_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(&format!("/v1/manifests/{manifest_id}")))?;
     if policy.attribution_model != AttributionModel::RevenueShare {
         return Err(ApiError::field(
             "/",

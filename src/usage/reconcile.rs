@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::webhook::{EventType, Outgoing};
-use fairtrain_manifest::terms::{AttributionModel, UsagePolicy};
+use fairtrain_manifest::terms::AttributionModel;
 use fairtrain_settlement::{
     check_line_price, check_rail_outcome, compare_sets, report_hash, sign_report,
     verify_settlement, Accumulator, Mismatch, MismatchKind, RailOutcome, ReportFields,
@@ -15,8 +15,8 @@ use fairtrain_usage::{price_event, UsageEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::accept::manifest_policy;
 use super::ledger::{for_each_page, lines_where, LineRow};
+use super::policies::Policies;
 use super::settle::statement;
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
@@ -78,7 +78,7 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
         .into_iter()
         .map(|w| (w.event_id, w.leaf_index))
         .collect();
-    let mut policies: HashMap<String, UsagePolicy> = HashMap::new();
+    let mut policies = Policies::default();
     let mut recorded: BTreeSet<String> = BTreeSet::new();
     let mut after = -1i64;
     loop {
@@ -107,20 +107,7 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
         }
         for e in &events {
             recorded.insert(e.event_id.clone());
-            if !policies.contains_key(&e.manifest_id) {
-                #[derive(Deserialize)]
-                struct Doc {
-                    document: String,
-                }
-                let d: Option<Doc> = db
-                    .prepare("SELECT document FROM manifests WHERE id = ?1")
-                    .bind(&[e.manifest_id.as_str().into()])?
-                    .first(None)
-                    .await?;
-                if let Some(d) = d {
-                    policies.insert(e.manifest_id.clone(), manifest_policy(&d.document)?);
-                }
-            }
+            policies.load(cx, &e.manifest_id).await?;
             let parsed: Value = serde_json::from_str(&e.event).map_err(ApiError::internal)?;
             let event = UsageEvent::from_json(&parsed).map_err(ApiError::internal)?;
             let mine = by_event
