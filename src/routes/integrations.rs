@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{body, reply};
 use crate::random;
 use crate::webhooks::inbound;
-use crate::webhooks::secrets::{self, Owner, DEFAULT_OVERLAP_SECS};
+use crate::webhooks::secrets::{self, Owner};
 
 /// Inbound events are small.
 const MAX_BODY: usize = 64 * 1024;
@@ -30,13 +30,6 @@ const MAX_BODY: usize = 64 * 1024;
 struct Create {
     name: String,
     kind: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Rotate {
-    #[serde(default)]
-    overlap_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -119,26 +112,10 @@ pub async fn get(cx: Cx, id: &str) -> ApiResult<Response> {
 
 pub async fn rotate(mut cx: Cx, id: &str) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
-    let req: Rotate = if cx.header("Content-Length").as_deref().unwrap_or("0") == "0" {
-        Rotate::default()
-    } else {
-        body::json(&mut cx, 1024).await?
-    };
     find(&cx, id)
         .await?
         .ok_or_else(|| ApiError::not_found(&format!("/v1/integrations/{id}")))?;
-    let (secret, until) = secrets::rotate(
-        &cx,
-        Owner::Integration,
-        id,
-        req.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS),
-    )
-    .await?;
-    reply::json(
-        200,
-        &json!({ "secret": secret.encode(), "previous_expires_at": until }),
-        "no-store",
-    )
+    secrets::rotate_request(&mut cx, Owner::Integration, id).await
 }
 
 /// `GET /v1/integrations/{id}/events`: what this integration sent, as applied.

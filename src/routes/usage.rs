@@ -310,12 +310,7 @@ pub async fn replay_dead_letter(mut cx: Cx) -> ApiResult<Response> {
         "fairtrain-webhooks" => {
             // A dead delivery goes back on the schedule from its first attempt.
             let delivery = inner["delivery"].as_str().unwrap_or_default().to_string();
-            cx.db()?
-                .prepare("UPDATE webhook_deliveries SET status = 'pending', attempts = 0, updated_at = ?2 WHERE id = ?1")
-                .bind(&[delivery.as_str().into(), cx.now().format_rfc3339().into()])?
-                .run()
-                .await?;
-            crate::webhooks::emit::enqueue(&cx, &[delivery], 1, 0).await?
+            crate::webhooks::emit::restart(&cx, &[delivery]).await?
         }
         other => return Err(ApiError::field("/queue", format!("no queue {other:?}"))),
     }

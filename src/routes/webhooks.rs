@@ -18,8 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::{body, reply};
 use crate::platform_keys;
 use crate::random;
-use crate::webhooks::emit::enqueue;
-use crate::webhooks::secrets::{self, Owner, DEFAULT_OVERLAP_SECS};
+use crate::webhooks::emit::restart;
+use crate::webhooks::secrets::{self, Owner};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,13 +41,6 @@ struct UpdateEndpoint {
     description: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Rotate {
-    #[serde(default)]
-    overlap_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -274,19 +267,8 @@ pub async fn secret(cx: Cx, id: &str) -> ApiResult<Response> {
 /// A new secret; the old one keeps signing for `overlap_seconds` (default a day).
 pub async fn rotate(mut cx: Cx, id: &str) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
-    let req: Rotate = if cx.header("Content-Length").as_deref().unwrap_or("0") == "0" {
-        Rotate::default()
-    } else {
-        body::json(&mut cx, 1024).await?
-    };
     find(&cx, id).await?;
-    let overlap = req.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS);
-    let (secret, until) = secrets::rotate(&cx, Owner::Endpoint, id, overlap).await?;
-    reply::json(
-        200,
-        &json!({ "secret": secret.encode(), "previous_expires_at": until }),
-        "no-store",
-    )
+    secrets::rotate_request(&mut cx, Owner::Endpoint, id).await
 }
 
 #[derive(Deserialize, Serialize)]
@@ -383,27 +365,6 @@ pub async fn deliveries(cx: Cx, id: &str) -> ApiResult<Response> {
     reply::ok(&json!({ "endpoint_id": id, "deliveries": out }))
 }
 
-/// Put deliveries back on the schedule from attempt 1 (same webhook-id).
-async fn requeue(cx: &Cx, ids: &[String]) -> ApiResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let now = cx.now().format_rfc3339();
-    let db = cx.db()?;
-    let mut statements = Vec::new();
-    for id in ids {
-        statements.push(
-            db.prepare(
-                "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2 \
-                 WHERE id = ?1",
-            )
-            .bind(&[id.as_str().into(), now.as_str().into()])?,
-        );
-    }
-    db.batch(statements).await?;
-    enqueue(cx, ids, 1, 0).await
-}
-
 /// `POST /v1/webhooks/deliveries/{id}/replay`: send one message again.
 pub async fn replay_one(cx: Cx, id: &str) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
@@ -437,7 +398,7 @@ pub async fn replay_one(cx: Cx, id: &str) -> ApiResult<Response> {
             ),
         ));
     }
-    requeue(&cx, &[id.to_string()]).await?;
+    restart(&cx, &[id.to_string()]).await?;
     reply::json(202, &json!({ "replayed": [id] }), "no-store")
 }
 
@@ -475,6 +436,6 @@ pub async fn replay_since(mut cx: Cx, id: &str) -> ApiResult<Response> {
         .await?
         .results()?;
     let ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
-    requeue(&cx, &ids).await?;
+    restart(&cx, &ids).await?;
     reply::json(202, &json!({ "replayed": ids }), "no-store")
 }

@@ -114,6 +114,30 @@ pub async fn try_emit(cx: &Cx, events: &[Outgoing]) -> ApiResult<Vec<String>> {
     Ok(deliveries)
 }
 
+/// Puts deliveries back on the schedule from attempt 1 (same webhook-id):
+/// replay by the operator, from the API or the dead-letter table.
+pub async fn restart(cx: &Cx, deliveries: &[String]) -> ApiResult<()> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let now = cx.now().format_rfc3339();
+    let db = cx.db()?;
+    // Ids are 36 characters: 1,000 per statement stays under D1's 100 KB.
+    let mut statements = Vec::new();
+    for chunk in deliveries.chunks(1000) {
+        let ids = serde_json::to_string(chunk).map_err(ApiError::internal)?;
+        statements.push(
+            db.prepare(
+                "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?2, \
+                 updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(&[ids.into(), now.as_str().into()])?,
+        );
+    }
+    db.batch(statements).await?;
+    enqueue(cx, deliveries, 1, 0).await
+}
+
 /// Queue attempt `attempt` of `deliveries`, `delay` seconds from now.
 pub async fn enqueue(cx: &Cx, deliveries: &[String], attempt: u32, delay: u64) -> ApiResult<()> {
     let queue = cx.env.queue("WEBHOOK_QUEUE")?;

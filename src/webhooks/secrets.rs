@@ -8,8 +8,12 @@ use fairtrain_core::webhook::secret::RECOMMENDED_SECRET_LEN;
 use fairtrain_core::webhook::WebhookSecret;
 use serde::Deserialize;
 
+use serde_json::json;
+use worker::Response;
+
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
+use crate::http::{body, reply};
 use crate::random;
 
 /// The longest overlap a rotation may ask for.
@@ -79,6 +83,30 @@ pub fn insert(
             secret.encode().into(),
             cx.now().format_rfc3339().into(),
         ])?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateRequest {
+    #[serde(default)]
+    overlap_seconds: Option<u64>,
+}
+
+/// `POST …/rotate-secret` for an endpoint or an integration: an optional
+/// `{"overlap_seconds"}` body; answers the new secret and when the old stop.
+pub async fn rotate_request(cx: &mut Cx, owner: Owner, id: &str) -> ApiResult<Response> {
+    let req: RotateRequest = if cx.header("Content-Length").as_deref().unwrap_or("0") == "0" {
+        RotateRequest::default()
+    } else {
+        body::json(cx, 1024).await?
+    };
+    let overlap = req.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECS);
+    let (secret, until) = rotate(cx, owner, id, overlap).await?;
+    reply::json(
+        200,
+        &json!({ "secret": secret.encode(), "previous_expires_at": until }),
+        "no-store",
+    )
 }
 
 /// Rotates: a new secret becomes current, and every older one still valid
