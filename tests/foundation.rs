@@ -3,6 +3,7 @@
 //! panic that neither leaks nor wedges the Worker.
 
 use fairtrain_core::key_set;
+use fairtrain_integration_tests::receiver::now_s;
 use fairtrain_integration_tests::{unique, Req, Worker};
 use serde_json::{json, Value};
 
@@ -399,10 +400,6 @@ fn signed(
     let h = Signer::new(key.clone()).sign(&parts, now, &nonce).unwrap();
     req.header("Signature-Input", &h.signature_input)
         .header("Signature", &h.signature)
-}
-
-fn now_s() -> i64 {
-    fairtrain_core::time::Timestamp::now().unix_seconds()
 }
 
 #[test]

@@ -12,7 +12,7 @@ use fairtrain_core::key_set::{self, PublishedKey};
 use fairtrain_core::time::Timestamp;
 use fairtrain_integration_tests::creator::{publish_policy, seed_policy};
 use fairtrain_integration_tests::market::buyer;
-use fairtrain_integration_tests::receiver::{standard_signature, Receiver};
+use fairtrain_integration_tests::receiver::{now_s, send_standard_now, Receiver};
 use fairtrain_integration_tests::usage::{
     event, licence, market, orchestrator, send_report, signed_report, wait_summary, Market,
 };
@@ -35,13 +35,6 @@ fn w() -> &'static Worker {
 
 fn keys() -> Vec<PublishedKey> {
     key_set::verify(&Req::get("/.well-known/fairtrain/keys").send(w()).json()).unwrap()
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 fn refused(receipt: &Value) -> Vec<(String, String)> {
@@ -239,19 +232,7 @@ fn rail() -> (&'static Receiver, String, String) {
 
 fn inbound(int: &str, body: Value) -> Value {
     let (id, secret) = int.split_once('|').unwrap();
-    let raw = body.to_string();
-    let msg = format!("msg_{}", unique("rail").replace('-', ""));
-    let ts = now_s();
-    let r = Req::post(&format!("/v1/inbound/{id}"))
-        .header("Content-Type", "application/json")
-        .header("webhook-id", &msg)
-        .header("webhook-timestamp", &ts.to_string())
-        .header(
-            "webhook-signature",
-            &standard_signature(secret, &msg, ts, raw.as_bytes()),
-        )
-        .body(raw.into_bytes())
-        .send(w());
+    let r = send_standard_now(w(), id, secret, &body);
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }

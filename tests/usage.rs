@@ -13,7 +13,7 @@ use fairtrain_core::key_set;
 use fairtrain_core::money::ATTO_PER_MINOR;
 use fairtrain_core::time::Timestamp;
 use fairtrain_integration_tests::creator::{publish_policy, seed_policy};
-use fairtrain_integration_tests::receiver::standard_signature;
+use fairtrain_integration_tests::receiver::send_standard_now;
 use fairtrain_integration_tests::usage::{
     event, market, send_report, signed_report, summary, usd_total, wait_summary,
 };
@@ -245,23 +245,8 @@ fn a_hundred_thousand_events_are_priced_exactly_once_settled_and_reconciled() {
     for p in &verified.fields.payouts {
         let body = json!({ "type": "payout.confirmed", "timestamp": "2026-11-22T12:00:00Z",
                            "data": { "line_id": p.line_id, "payout_id": unique("po"),
-                                     "amount_minor": p.payout.amount_minor.to_string(), "currency": "USD" } })
-        .to_string();
-        let msg = format!("msg_{}", unique("c").replace('-', ""));
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let r = Req::post(&format!("/v1/inbound/{int_id}"))
-            .header("Content-Type", "application/json")
-            .header("webhook-id", &msg)
-            .header("webhook-timestamp", &ts.to_string())
-            .header(
-                "webhook-signature",
-                &standard_signature(secret, &msg, ts, body.as_bytes()),
-            )
-            .body(body.into_bytes())
-            .send(&w);
+                                     "amount_minor": p.payout.amount_minor.to_string(), "currency": "USD" } });
+        let r = send_standard_now(&w, int_id, secret, &body);
         assert_eq!(r.status, 200, "{}", r.text());
     }
 

@@ -10,8 +10,10 @@ use std::time::Duration;
 use fairtrain_core::webhook::message_id;
 use fairtrain_integration_tests::creator::{publish_policy, seed_policy, Creator, Terms};
 use fairtrain_integration_tests::market::{buyer, bytes, compose, contribute, dataset, key_id};
-use fairtrain_integration_tests::receiver::{standard_signature, stripe_signature, Receiver};
-use fairtrain_integration_tests::{unique, Reply, Req, Worker};
+use fairtrain_integration_tests::receiver::{
+    now_s, send_standard, standard_signature, stripe_signature, Receiver,
+};
+use fairtrain_integration_tests::{unique, Req, Worker};
 use serde_json::{json, Value};
 
 fn w() -> &'static Worker {
@@ -30,13 +32,6 @@ fn w() -> &'static Worker {
 fn receiver() -> &'static Receiver {
     static R: OnceLock<Receiver> = OnceLock::new();
     R.get_or_init(Receiver::start)
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 /// An endpoint for `url`, trusted by the receiver under `name`.
@@ -393,18 +388,6 @@ fn integration(kind: &str) -> (String, String) {
     )
 }
 
-fn send_standard(integration: &str, secret: &str, msg: &str, ts: i64, body: &Value) -> Reply {
-    let raw = body.to_string();
-    let sig = standard_signature(secret, msg, ts, raw.as_bytes());
-    Req::post(&format!("/v1/inbound/{integration}"))
-        .header("Content-Type", "application/json")
-        .header("webhook-id", msg)
-        .header("webhook-timestamp", &ts.to_string())
-        .header("webhook-signature", &sig)
-        .body(raw.into_bytes())
-        .send(w())
-}
-
 fn inbound_events(integration: &str) -> Vec<Value> {
     Req::get(&format!("/v1/integrations/{integration}/events"))
         .bearer(&w().admin_token)
@@ -451,6 +434,7 @@ fn a_licence_purchased_inbound_lets_the_buyer_fetch_the_manifest_once() {
     let (int, secret) = integration("standard_webhooks");
     let msg = format!("msg_{}", unique("buy").replace('-', ""));
     let r = send_standard(
+        w(),
         &int,
         &secret,
         &msg,
@@ -484,6 +468,7 @@ fn a_licence_purchased_inbound_lets_the_buyer_fetch_the_manifest_once() {
     assert_eq!(del.status, 200, "{}", del.text());
     assert_eq!(can_read(&buyer_token, &manifest), 403);
     let again = send_standard(
+        w(),
         &int,
         &secret,
         &msg,
@@ -509,11 +494,11 @@ fn bad_or_stale_signatures_change_nothing() {
     let (_, other_secret) = integration("standard_webhooks");
     let body = purchase(&buyer_token, &manifest);
     // Signed with another integration's secret.
-    let r = send_standard(&int, &other_secret, "msg_wrongkey", now_s(), &body);
+    let r = send_standard(w(), &int, &other_secret, "msg_wrongkey", now_s(), &body);
     let p = r.problem(401, "webhook-signature");
     assert_eq!(p["reason"], "no_matching_signature");
     // Ten minutes old (tolerance is five).
-    let r = send_standard(&int, &secret, "msg_stale", now_s() - 600, &body);
+    let r = send_standard(w(), &int, &secret, "msg_stale", now_s() - 600, &body);
     assert_eq!(r.problem(401, "webhook-signature")["reason"], "too_old");
     // Correctly signed, then one byte of the body changed.
     let raw = body.to_string();
@@ -541,7 +526,7 @@ fn bad_or_stale_signatures_change_nothing() {
     // A well-signed event with bad data is refused, and not recorded.
     let bad = json!({ "type": "license.purchased", "timestamp": "2026-11-22T10:00:00Z",
                       "data": { "buyer": key_id(&buyer_token), "manifest_id": "urn:uuid:00000000-0000-4000-8000-000000000000" } });
-    let r = send_standard(&int, &secret, "msg_nomanifest", now_s(), &bad);
+    let r = send_standard(w(), &int, &secret, "msg_nomanifest", now_s(), &bad);
     assert!(r.status == 404 || r.status == 422, "{}", r.text());
     assert!(inbound_events(&int).is_empty());
 }

@@ -5,9 +5,11 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 
+use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
 use crate::worker::project_root;
+use crate::{unique, Reply, Req, Worker};
 
 pub struct Receiver {
     child: Child,
@@ -107,4 +109,36 @@ pub fn standard_signature(secret: &str, msg_id: &str, timestamp: i64, body: &[u8
 /// `Stripe-Signature` for an inbound event, by Node's crypto.
 pub fn stripe_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     node_sign(&["stripe", secret, &timestamp.to_string()], body)
+}
+
+/// Unix seconds now: a `webhook-timestamp`.
+pub fn now_s() -> i64 {
+    Timestamp::now().unix_seconds()
+}
+
+/// `body` sent to an integration's inbound URL as a Standard Webhooks
+/// delivery with id `msg` at `ts`, signed by the official library.
+pub fn send_standard(
+    w: &Worker,
+    integration: &str,
+    secret: &str,
+    msg: &str,
+    ts: i64,
+    body: &Value,
+) -> Reply {
+    let raw = body.to_string();
+    let sig = standard_signature(secret, msg, ts, raw.as_bytes());
+    Req::post(&format!("/v1/inbound/{integration}"))
+        .header("Content-Type", "application/json")
+        .header("webhook-id", msg)
+        .header("webhook-timestamp", &ts.to_string())
+        .header("webhook-signature", &sig)
+        .body(raw.into_bytes())
+        .send(w)
+}
+
+/// [`send_standard`] with a fresh webhook id, now.
+pub fn send_standard_now(w: &Worker, integration: &str, secret: &str, body: &Value) -> Reply {
+    let msg = format!("msg_{}", unique("in").replace('-', ""));
+    send_standard(w, integration, secret, &msg, now_s(), body)
 }

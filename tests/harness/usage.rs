@@ -2,6 +2,7 @@
 //! manifest, a licensed buyer, and an orchestrator with its own signing key
 //! that reports signed usage.
 
+use fairtrain_core::consent::urn_uuid_v4;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
@@ -129,7 +130,7 @@ pub fn event(
 /// A report of `events`, signed by `o`.
 pub fn signed_report(o: &Orchestrator, events: Vec<UsageEvent>) -> Value {
     let report = UsageReport {
-        id: format!("urn:uuid:{}", uuid_v4()),
+        id: urn_uuid_v4(random()),
         orchestrator: o.did.to_string(),
         created: Timestamp::now(),
         events,
@@ -142,21 +143,6 @@ pub fn send_report(w: &Worker, o: &Orchestrator, report: &Value) -> Reply {
         .bearer(&o.token)
         .json(report)
         .send(w)
-}
-
-pub fn uuid_v4() -> String {
-    let mut b: [u8; 16] = random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 /// The ledger summary (operator).
