@@ -447,30 +447,29 @@ async fn enqueue(
         });
         *leaf += 1;
     }
+    // Each event is serialised once; a message is those texts in a
+    // UsageMessage envelope, cut before it would pass the size limit.
+    let head = format!(
+        r#"{{"report_id":{},"orchestrator":{},"events":["#,
+        serde_json::to_string(&verified.report.id).map_err(ApiError::internal)?,
+        serde_json::to_string(&verified.report.orchestrator).map_err(ApiError::internal)?
+    );
     let mut messages: Vec<String> = Vec::new();
-    let mut current: Vec<QueuedEvent> = Vec::new();
-    let mut size = 0;
-    let report_id = &verified.report.id;
-    let orchestrator = &verified.report.orchestrator;
-    let pack = |events: Vec<QueuedEvent>| -> ApiResult<String> {
-        serde_json::to_string(&UsageMessage {
-            report_id: report_id.clone(),
-            orchestrator: orchestrator.clone(),
-            events,
-        })
-        .map_err(ApiError::internal)
-    };
+    let mut current = head.clone();
     for q in queued {
-        let n = serde_json::to_string(&q).map_err(ApiError::internal)?.len() + 1;
-        if size + n > MAX_MESSAGE_BYTES && !current.is_empty() {
-            messages.push(pack(std::mem::take(&mut current))?);
-            size = 0;
+        let text = serde_json::to_string(&q).map_err(ApiError::internal)?;
+        if current.len() + text.len() + 3 > MAX_MESSAGE_BYTES && current.len() > head.len() {
+            current.push_str("]}");
+            messages.push(std::mem::replace(&mut current, head.clone()));
         }
-        size += n;
-        current.push(q);
+        if current.len() > head.len() {
+            current.push(',');
+        }
+        current.push_str(&text);
     }
-    if !current.is_empty() {
-        messages.push(pack(current)?);
+    if current.len() > head.len() {
+        current.push_str("]}");
+        messages.push(current);
     }
     let queue = cx.env.queue("USAGE_QUEUE")?;
     // Sent as JSON text: a serde_json map would reach the consumer as a JS
