@@ -53,27 +53,19 @@ pub async fn summary(cx: Cx) -> ApiResult<Response> {
         events: i64,
         conflicts: i64,
         reports: i64,
+        lines: i64,
     }
     let counts: Option<Counts> = cx
         .db()?
         .prepare(
             "SELECT (SELECT COUNT(*) FROM usage_events) AS events, (SELECT COUNT(*) FROM usage_conflicts) AS conflicts, \
-             (SELECT COUNT(*) FROM usage_reports) AS reports",
+             (SELECT COUNT(*) FROM usage_reports) AS reports, (SELECT COUNT(*) FROM usage_ledger) AS lines",
         )
         .first(None)
         .await?;
     let counts = counts.ok_or_else(|| ApiError::internal("counts"))?;
-    #[derive(Deserialize)]
-    struct Lines {
-        lines: i64,
-    }
-    let lines: Option<Lines> = cx
-        .db()?
-        .prepare("SELECT COUNT(*) AS lines FROM usage_ledger")
-        .first(None)
-        .await?;
     let mut out = json!({ "events": counts.events, "conflicts": counts.conflicts, "reports": counts.reports,
-                          "lines": lines.map(|l| l.lines).unwrap_or(0) });
+                          "lines": counts.lines });
     // Exact totals need every line's amount (atto sums exceed SQLite's
     // integers), so only on request.
     if cx
