@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use fairtrain_core::money::Atto;
 use fairtrain_core::time::Timestamp;
-use fairtrain_settlement::{LedgerLine, LineKind};
+use fairtrain_settlement::{Carried, CarriedBalances, LedgerLine, LineKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -184,35 +184,20 @@ pub async fn balance(cx: &Cx, creator: &str) -> ApiResult<Value> {
         &[creator.into()],
     )
     .await?;
-    #[derive(Deserialize)]
-    struct Carry {
-        currency: String,
-        minor_units: i64,
-        carried_out: String,
-    }
-    let carries: Vec<Carry> = cx
-        .db()?
-        .prepare(
-            "SELECT l.currency, l.minor_units, l.carried_out FROM settlement_lines l \
-             JOIN settlements s ON s.id = l.settlement_id WHERE l.creator = ?1 \
-             AND s.period_end = (SELECT MAX(s2.period_end) FROM settlements s2 JOIN settlement_lines l2 \
-                                 ON l2.settlement_id = s2.id WHERE l2.creator = ?1 AND l2.currency = l.currency)",
-        )
-        .bind(&[creator.into()])?
-        .all()
-        .await?
-        .results()?;
+    let carries = carried(cx, Some(creator)).await?;
     let t = totals(&open)?;
     let mut currencies: BTreeMap<String, (i64, Atto, Atto, u64)> = BTreeMap::new();
     for (c, (mu, a, n)) in &t {
         currencies.insert(c.clone(), (*mu, *a, Atto::ZERO, *n));
     }
-    for c in carries {
-        let carried: Atto = c.carried_out.parse().map_err(ApiError::internal)?;
-        let e = currencies
-            .entry(c.currency)
-            .or_insert((c.minor_units, Atto::ZERO, Atto::ZERO, 0));
-        e.2 = carried;
+    for ((_, currency), c) in carries {
+        let e = currencies.entry(currency).or_insert((
+            i64::from(c.minor_units),
+            Atto::ZERO,
+            Atto::ZERO,
+            0,
+        ));
+        e.2 = c.amount;
     }
     let balances: Vec<Value> = currencies
         .iter()
@@ -225,4 +210,40 @@ pub async fn balance(cx: &Cx, creator: &str) -> ApiResult<Value> {
         })
         .collect();
     Ok(json!({ "creator": creator, "balances": balances }))
+}
+
+/// What the latest settlement line of each (creator, currency) carried
+/// forward: the balance the next period starts from. `creator` narrows it
+/// to one creator.
+pub async fn carried(cx: &Cx, creator: Option<&str>) -> ApiResult<CarriedBalances> {
+    #[derive(Deserialize)]
+    struct Row {
+        creator: String,
+        currency: String,
+        minor_units: i64,
+        carried_out: String,
+    }
+    let rows: Vec<Row> = cx
+        .db()?
+        .prepare(
+            "SELECT l.creator, l.currency, l.minor_units, l.carried_out FROM settlement_lines l \
+             JOIN settlements s ON s.id = l.settlement_id WHERE (?1 IS NULL OR l.creator = ?1) \
+             AND s.period_end = (SELECT MAX(s2.period_end) FROM settlements s2 JOIN settlement_lines l2 \
+                  ON l2.settlement_id = s2.id WHERE l2.creator = l.creator AND l2.currency = l.currency)",
+        )
+        .bind(&[creator.map(Into::into).unwrap_or(wasm_bindgen::JsValue::NULL)])?
+        .all()
+        .await?
+        .results()?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                (r.creator, r.currency),
+                Carried {
+                    minor_units: r.minor_units as u8,
+                    amount: r.carried_out.parse::<Atto>().map_err(ApiError::internal)?,
+                },
+            ))
+        })
+        .collect()
 }

@@ -11,20 +11,20 @@ use std::collections::BTreeMap;
 
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::log_event;
-use fairtrain_core::money::{format_major, Atto};
+use fairtrain_core::money::format_major;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;
 use fairtrain_core::webhook::{EventType, Outgoing};
 use fairtrain_settlement::{
     settlement_made_event, sign_creator_statement, sign_settlement, statement_hash,
-    verify_settlement, Accumulator, Carried, CarriedBalances, CreatorStatementFields,
-    SettlementFields, StatementPayout, Thresholds,
+    verify_settlement, Accumulator, CreatorStatementFields, SettlementFields, StatementPayout,
+    Thresholds,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::consume::json_chunks;
-use super::ledger::{for_each_page, ledger_lines};
+use super::ledger::{carried, for_each_page, ledger_lines};
 use crate::context::Cx;
 use crate::error::{ApiError, ApiResult};
 use crate::platform_keys;
@@ -38,41 +38,6 @@ fn thresholds(cx: &Cx) -> Thresholds {
         t.default_minor = v;
     }
     t
-}
-
-#[derive(Deserialize)]
-struct CarryRow {
-    creator: String,
-    currency: String,
-    minor_units: i64,
-    carried_out: String,
-}
-
-async fn carried_in(cx: &Cx) -> ApiResult<CarriedBalances> {
-    // The latest line per (creator, currency) carries into the next period.
-    let rows: Vec<CarryRow> = cx
-        .db()?
-        .prepare(
-            "SELECT l.creator, l.currency, l.minor_units, l.carried_out FROM settlement_lines l \
-             JOIN settlements s ON s.id = l.settlement_id \
-             WHERE s.period_end = (SELECT MAX(s2.period_end) FROM settlements s2 JOIN settlement_lines l2 \
-                  ON l2.settlement_id = s2.id WHERE l2.creator = l.creator AND l2.currency = l.currency) \
-             AND l.carried_out != '0'",
-        )
-        .all()
-        .await?
-        .results()?;
-    rows.into_iter()
-        .map(|r| {
-            Ok((
-                (r.creator, r.currency),
-                Carried {
-                    minor_units: r.minor_units as u8,
-                    amount: r.carried_out.parse::<Atto>().map_err(ApiError::internal)?,
-                },
-            ))
-        })
-        .collect()
 }
 
 /// Closes the period up to now. `trigger` is `cron` or `operator`.
@@ -127,7 +92,7 @@ async fn close(
 ) -> ApiResult<Value> {
     let pools = super::pools::allocate(cx, id, period_start, period_end).await?;
     // Line by line: a period of any size is settled without holding it.
-    let mut acc = Accumulator::new(&carried_in(cx).await?).map_err(ApiError::internal)?;
+    let mut acc = Accumulator::new(&carried(cx, None).await?).map_err(ApiError::internal)?;
     for_each_page(cx, "settlement_id = ?1", &[id.into()], |rows| {
         for r in rows {
             acc.add(&r.line()?).map_err(ApiError::internal)?;
