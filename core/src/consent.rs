@@ -90,7 +90,9 @@ pub struct UnknownTerm {
 }
 
 /// A closed vocabulary as a Rust enum: serde as the exact strings, `FromStr`,
-/// `Display`, `as_str` and `ALL`.
+/// `Display`, `as_str` and `ALL`. Exported so every crate's closed sets of
+/// codes (refusal reasons, attribution models, …) are made the same way.
+#[macro_export]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident ($label:literal) { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -132,7 +134,7 @@ macro_rules! vocabulary {
         }
     };
 }
-pub(crate) use vocabulary;
+pub use crate::vocabulary;
 
 vocabulary! {
     /// What the asset may be used for: the four pre-defined entries of the

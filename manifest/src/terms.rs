@@ -10,10 +10,7 @@
 //! "data_residency": ["US", "CA"]
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
-
-use fairtrain_core::consent::{Jurisdiction, UnknownTerm, Use};
+use fairtrain_core::consent::{Jurisdiction, Use};
 use serde::{Deserialize, Serialize};
 
 use crate::text::{all_distinct, is_decimal, is_free_text, is_token_text};
@@ -31,60 +28,14 @@ fn invalid(what: impl Into<String>) -> TermsError {
     TermsError(what.into())
 }
 
-/// How buyers' usage turns into creator payouts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttributionModel {
-    PerSample,
-    PerBatch,
-    PerEpoch,
-    Subscription,
-    RevenueShare,
-}
-
-impl AttributionModel {
-    pub const ALL: &'static [AttributionModel] = &[
-        AttributionModel::PerSample,
-        AttributionModel::PerBatch,
-        AttributionModel::PerEpoch,
-        AttributionModel::Subscription,
-        AttributionModel::RevenueShare,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttributionModel::PerSample => "per_sample",
-            AttributionModel::PerBatch => "per_batch",
-            AttributionModel::PerEpoch => "per_epoch",
-            AttributionModel::Subscription => "subscription",
-            AttributionModel::RevenueShare => "revenue_share",
-        }
-    }
-}
-
-impl fmt::Display for AttributionModel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AttributionModel {
-    type Err = UnknownTerm;
-
-    fn from_str(text: &str) -> Result<Self, UnknownTerm> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| m.as_str() == text)
-            .ok_or_else(|| UnknownTerm {
-                vocabulary: "attribution model",
-                term: text.to_owned(),
-                expected: Self::ALL
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+fairtrain_core::vocabulary! {
+    /// How buyers' usage turns into creator payouts.
+    AttributionModel ("attribution model") {
+        PerSample = "per_sample",
+        PerBatch = "per_batch",
+        PerEpoch = "per_epoch",
+        Subscription = "subscription",
+        RevenueShare = "revenue_share",
     }
 }
 

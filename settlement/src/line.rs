@@ -34,31 +34,13 @@ use serde_json::Value;
 use crate::error::{malformed, SettlementError};
 use crate::text::{check_currency, check_did_key, check_safe, check_token, check_urn_uuid};
 
-/// How a line's amount arose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    /// `units` uses at the manifest's per-use price.
-    Usage,
-    /// A share of a subscription fee, by usage.
-    Subscription,
-    /// A share of a revenue pool, by usage.
-    RevenueShare,
-}
-
-impl LineKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineKind::Usage => "usage",
-            LineKind::Subscription => "subscription",
-            LineKind::RevenueShare => "revenue_share",
-        }
-    }
-}
-
-impl fmt::Display for LineKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+fairtrain_core::vocabulary! {
+    /// How a line's amount arose: `units` uses at the manifest's per-use
+    /// price, or a share of a subscription fee or revenue pool, by usage.
+    LineKind ("line kind") {
+        Usage = "usage",
+        Subscription = "subscription",
+        RevenueShare = "revenue_share",
     }
 }
 

@@ -21,7 +21,6 @@
 //! key); `expected` and `found` are short human-readable values.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use fairtrain_core::money::Atto;
 use serde::{Deserialize, Serialize};
@@ -34,51 +33,18 @@ use crate::text::is_free_text;
 /// Longest `subject`, `expected` or `found`.
 pub const MAX_MISMATCH_TEXT: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MismatchKind {
-    AcceptedNotInLedger,
-    LedgerWithoutAcceptance,
-    AmountDiffers,
-    AssetNotInManifest,
-    SettlementTotalDiffers,
-    PayoutAmountDiffers,
-    PayoutUnconfirmed,
-    PayoutFailed,
-    Disputed,
-}
-
-impl MismatchKind {
-    pub const ALL: &'static [MismatchKind] = &[
-        MismatchKind::AcceptedNotInLedger,
-        MismatchKind::LedgerWithoutAcceptance,
-        MismatchKind::AmountDiffers,
-        MismatchKind::AssetNotInManifest,
-        MismatchKind::SettlementTotalDiffers,
-        MismatchKind::PayoutAmountDiffers,
-        MismatchKind::PayoutUnconfirmed,
-        MismatchKind::PayoutFailed,
-        MismatchKind::Disputed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MismatchKind::AcceptedNotInLedger => "accepted_not_in_ledger",
-            MismatchKind::LedgerWithoutAcceptance => "ledger_without_acceptance",
-            MismatchKind::AmountDiffers => "amount_differs",
-            MismatchKind::AssetNotInManifest => "asset_not_in_manifest",
-            MismatchKind::SettlementTotalDiffers => "settlement_total_differs",
-            MismatchKind::PayoutAmountDiffers => "payout_amount_differs",
-            MismatchKind::PayoutUnconfirmed => "payout_unconfirmed",
-            MismatchKind::PayoutFailed => "payout_failed",
-            MismatchKind::Disputed => "disputed",
-        }
-    }
-}
-
-impl fmt::Display for MismatchKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+fairtrain_core::vocabulary! {
+    /// What disagrees.
+    MismatchKind ("mismatch kind") {
+        AcceptedNotInLedger = "accepted_not_in_ledger",
+        LedgerWithoutAcceptance = "ledger_without_acceptance",
+        AmountDiffers = "amount_differs",
+        AssetNotInManifest = "asset_not_in_manifest",
+        SettlementTotalDiffers = "settlement_total_differs",
+        PayoutAmountDiffers = "payout_amount_differs",
+        PayoutUnconfirmed = "payout_unconfirmed",
+        PayoutFailed = "payout_failed",
+        Disputed = "disputed",
     }
 }
 

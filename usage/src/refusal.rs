@@ -24,70 +24,32 @@
 //! ([`check_event_time`], [`check_licence_at`], [`check_consent_at`]) so the
 //! Worker and auditors apply the same boundaries.
 
-use std::fmt;
-use std::str::FromStr;
-
-use fairtrain_core::consent::{UnknownTerm, CLOCK_SKEW_SECONDS};
+use fairtrain_core::consent::CLOCK_SKEW_SECONDS;
 use fairtrain_core::time::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How far an event's `timestamp` may lie ahead of the server's clock.
 pub const MAX_FUTURE_SKEW_SECONDS: i64 = CLOCK_SKEW_SECONDS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RefusalReason {
-    UnknownManifest,
-    AssetNotInManifest,
-    LeafIndexOutOfRange,
-    NoLicence,
-    LicenceExpired,
-    LicenceRevoked,
-    ConsentRevoked,
-    ConsentExpired,
-    ConsentNotYetValid,
-    EventInFuture,
-    EventBeforeManifest,
-    EventIdConflict,
-    UseNotAllowed,
+fairtrain_core::vocabulary! {
+    /// Why a usage event was refused: a stable code.
+    RefusalReason ("refusal reason") {
+        UnknownManifest = "unknown_manifest",
+        AssetNotInManifest = "asset_not_in_manifest",
+        LeafIndexOutOfRange = "leaf_index_out_of_range",
+        NoLicence = "no_licence",
+        LicenceExpired = "licence_expired",
+        LicenceRevoked = "licence_revoked",
+        ConsentRevoked = "consent_revoked",
+        ConsentExpired = "consent_expired",
+        ConsentNotYetValid = "consent_not_yet_valid",
+        EventInFuture = "event_in_future",
+        EventBeforeManifest = "event_before_manifest",
+        EventIdConflict = "event_id_conflict",
+        UseNotAllowed = "use_not_allowed",
+    }
 }
 
 impl RefusalReason {
-    /// Every reason, in the table's order.
-    pub const ALL: &'static [RefusalReason] = &[
-        RefusalReason::UnknownManifest,
-        RefusalReason::AssetNotInManifest,
-        RefusalReason::LeafIndexOutOfRange,
-        RefusalReason::NoLicence,
-        RefusalReason::LicenceExpired,
-        RefusalReason::LicenceRevoked,
-        RefusalReason::ConsentRevoked,
-        RefusalReason::ConsentExpired,
-        RefusalReason::ConsentNotYetValid,
-        RefusalReason::EventInFuture,
-        RefusalReason::EventBeforeManifest,
-        RefusalReason::EventIdConflict,
-        RefusalReason::UseNotAllowed,
-    ];
-
-    /// The stable code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefusalReason::UnknownManifest => "unknown_manifest",
-            RefusalReason::AssetNotInManifest => "asset_not_in_manifest",
-            RefusalReason::LeafIndexOutOfRange => "leaf_index_out_of_range",
-            RefusalReason::NoLicence => "no_licence",
-            RefusalReason::LicenceExpired => "licence_expired",
-            RefusalReason::LicenceRevoked => "licence_revoked",
-            RefusalReason::ConsentRevoked => "consent_revoked",
-            RefusalReason::ConsentExpired => "consent_expired",
-            RefusalReason::ConsentNotYetValid => "consent_not_yet_valid",
-            RefusalReason::EventInFuture => "event_in_future",
-            RefusalReason::EventBeforeManifest => "event_before_manifest",
-            RefusalReason::EventIdConflict => "event_id_conflict",
-            RefusalReason::UseNotAllowed => "use_not_allowed",
-        }
-    }
-
     /// A default human-readable detail (the Worker may say more).
     pub fn default_detail(self) -> &'static str {
         match self {
@@ -115,45 +77,6 @@ impl RefusalReason {
             }
             RefusalReason::UseNotAllowed => "the manifest's usage policy does not allow this use",
         }
-    }
-}
-
-impl fmt::Display for RefusalReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RefusalReason {
-    type Err = UnknownTerm;
-
-    fn from_str(text: &str) -> Result<Self, UnknownTerm> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|r| r.as_str() == text)
-            .ok_or_else(|| UnknownTerm {
-                vocabulary: "refusal reason",
-                term: text.to_owned(),
-                expected: Self::ALL
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-    }
-}
-
-impl Serialize for RefusalReason {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for RefusalReason {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
