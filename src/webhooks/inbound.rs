@@ -51,7 +51,7 @@ fn derived_urn(integration_id: &str, webhook_id: &str) -> String {
     format!("urn:uuid:{}", uuid::Uuid::from_bytes(b))
 }
 
-async fn changes(r: worker::D1Result) -> ApiResult<usize> {
+fn changes(r: worker::D1Result) -> ApiResult<usize> {
     Ok(r.meta()?.and_then(|m| m.changes).unwrap_or(0))
 }
 
@@ -100,7 +100,7 @@ pub async fn apply(
                 .bind(&[license_id.as_str().into(), now.as_str().into()])?
                 .run()
                 .await?;
-            if changes(done).await? == 0 {
+            if changes(done)? == 0 {
                 return Err(ApiError::field(
                     "/data/license_id",
                     "no licence has this id",
@@ -233,7 +233,7 @@ pub async fn record(
         ])?
         .run()
         .await?;
-    Ok(changes(r).await? == 1)
+    Ok(changes(r)? == 1)
 }
 
 /// Logs an applied event (idempotent: the entry is a function of the record).
