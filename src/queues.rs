@@ -9,6 +9,16 @@
 use wasm_bindgen::JsValue;
 use worker::{console_error, console_warn, Env, MessageBatch, MessageExt, Result};
 
+/// A queue message body as the consumer reads it. Producers send JSON
+/// text (a `serde_json` map passed to the runtime arrives as a JS Map, not
+/// an object); structs sent directly arrive as objects. Either decodes here.
+pub fn decode<T: serde::de::DeserializeOwned>(body: &serde_json::Value) -> serde_json::Result<T> {
+    match body {
+        serde_json::Value::String(text) => serde_json::from_str(text),
+        other => serde_json::from_value(other.clone()),
+    }
+}
+
 pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> Result<()> {
     let queue = batch.queue();
     if queue.ends_with("-dlq") {

@@ -287,11 +287,7 @@ pub async fn replay_dead_letter(mut cx: Cx) -> ApiResult<Response> {
         .await?;
     let row = row.ok_or_else(|| ApiError::not_found("/v1/admin/dead-letters (no such message)"))?;
     let body: Value = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
-    // Queue bodies are JSON text (see usage::accept); unwrap it for reading.
-    let inner: Value = match &body {
-        Value::String(text) => serde_json::from_str(text).map_err(ApiError::internal)?,
-        other => other.clone(),
-    };
+    let inner: Value = crate::queues::decode(&body).map_err(ApiError::internal)?;
     match req.queue.as_str() {
         "fairtrain-usage" => cx
             .env

@@ -472,8 +472,7 @@ async fn enqueue(
         messages.push(current);
     }
     let queue = cx.env.queue("USAGE_QUEUE")?;
-    // Sent as JSON text: a serde_json map would reach the consumer as a JS
-    // Map, not an object.
+    // Sent as JSON text (see queues::decode).
     let mut batch: Vec<String> = Vec::new();
     let mut batch_bytes = 0;
     for m in messages {

@@ -121,11 +121,7 @@ async fn injected_fault(cx: &Cx, report_id: &str) -> ApiResult<Option<String>> {
 }
 
 fn parse(body: &Value) -> ApiResult<UsageMessage> {
-    match body {
-        Value::String(text) => serde_json::from_str(text),
-        other => serde_json::from_value(other.clone()),
-    }
-    .map_err(|e| ApiError::internal(format!("usage message: {e}")))
+    crate::queues::decode(body).map_err(|e| ApiError::internal(format!("usage message: {e}")))
 }
 
 async fn price_message(cx: &Cx, msg: UsageMessage, policies: &Policies) -> ApiResult<()> {

@@ -62,7 +62,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     };
     let messages = batch.messages()?;
     let outcomes = futures_util::future::join_all(messages.iter().map(|m| async {
-        let parsed: Result<AttemptMessage, _> = serde_json::from_value(m.body().clone());
+        let parsed: Result<AttemptMessage, _> = crate::queues::decode(m.body());
         match parsed {
             Ok(msg) => attempt(&cx, &msg).await,
             // Not ours to understand: park it rather than retry forever.
