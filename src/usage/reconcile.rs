@@ -36,26 +36,90 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
     let db = cx.db()?;
     let mut mismatches: Vec<Mismatch> = Vec::new();
 
-    // 1. Every event a receipt accepted is recorded, and nothing else is.
+    // 1. Every event a receipt accepted is recorded, and nothing else is:
+    // one report at a time, so memory stays bounded by a report.
+    #[derive(Deserialize)]
+    struct Id {
+        id: String,
+    }
     #[derive(Deserialize)]
     struct Receipt {
         receipt: String,
     }
-    let receipts: Vec<Receipt> = db
-        .prepare("SELECT receipt FROM usage_reports")
+    #[derive(Deserialize)]
+    struct EventId {
+        event_id: String,
+    }
+    let reports: Vec<Id> = db
+        .prepare("SELECT id FROM usage_reports ORDER BY received_at, id")
         .all()
         .await?
         .results()?;
-    let mut accepted: BTreeSet<String> = BTreeSet::new();
-    for r in &receipts {
+    for report in &reports {
+        let r: Option<Receipt> = db
+            .prepare("SELECT receipt FROM usage_reports WHERE id = ?1")
+            .bind(&[report.id.as_str().into()])?
+            .first(None)
+            .await?;
+        let Some(r) = r else { continue };
         let v: Value = serde_json::from_str(&r.receipt).map_err(ApiError::internal)?;
-        if let Some(ids) = v
+        let accepted: Vec<String> = v
             .pointer("/credentialSubject/accepted/event_ids")
             .and_then(Value::as_array)
-        {
-            accepted.extend(ids.iter().filter_map(Value::as_str).map(String::from));
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Accepted here, recorded (under this or an earlier report)?
+        let mut found: Vec<String> = Vec::new();
+        for chunk in accepted.chunks(1000) {
+            let ids = serde_json::to_string(chunk).map_err(ApiError::internal)?;
+            let rows: Vec<EventId> = db
+                .prepare("SELECT event_id FROM usage_events WHERE event_id IN (SELECT value FROM json_each(?1))")
+                .bind(&[ids.into()])?
+                .all()
+                .await?
+                .results()?;
+            found.extend(rows.into_iter().map(|e| e.event_id));
         }
+        mismatches.extend(compare_sets(
+            accepted.iter(),
+            found.iter(),
+            Some(MismatchKind::AcceptedNotInLedger),
+            None,
+        ));
+        // Recorded under this report, but not accepted by its receipt?
+        let here: Vec<EventId> = db
+            .prepare("SELECT event_id FROM usage_events WHERE report_id = ?1")
+            .bind(&[report.id.as_str().into()])?
+            .all()
+            .await?
+            .results()?;
+        mismatches.extend(compare_sets(
+            accepted.iter(),
+            here.iter().map(|e| e.event_id.as_str()),
+            None,
+            Some(MismatchKind::LedgerWithoutAcceptance),
+        ));
     }
+    // Recorded under no report at all.
+    let orphans: Vec<EventId> = db
+        .prepare(
+            "SELECT event_id FROM usage_events WHERE report_id NOT IN (SELECT id FROM usage_reports) LIMIT 1000",
+        )
+        .all()
+        .await?
+        .results()?;
+    mismatches.extend(compare_sets(
+        std::iter::empty::<&str>(),
+        orphans.iter().map(|e| e.event_id.as_str()),
+        None,
+        Some(MismatchKind::LedgerWithoutAcceptance),
+    ));
+
     // Events page by page (memory stays bounded), each page with its lines.
     #[derive(Deserialize)]
     struct Ev {
@@ -79,7 +143,6 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
         .map(|w| (w.event_id, w.leaf_index))
         .collect();
     let mut policies = Policies::default();
-    let mut recorded: BTreeSet<String> = BTreeSet::new();
     let mut after = -1i64;
     loop {
         let events: Vec<Ev> = db
@@ -106,7 +169,6 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
             by_event.entry(l.event_id()).or_default().push(l);
         }
         for e in &events {
-            recorded.insert(e.event_id.clone());
             policies.load(cx, &e.manifest_id).await?;
             let parsed: Value = serde_json::from_str(&e.event).map_err(ApiError::internal)?;
             let event = UsageEvent::from_json(&parsed).map_err(ApiError::internal)?;
@@ -140,13 +202,6 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
             }
         }
     }
-    mismatches.extend(compare_sets(
-        accepted.iter(),
-        recorded.iter(),
-        Some(MismatchKind::AcceptedNotInLedger),
-        Some(MismatchKind::LedgerWithoutAcceptance),
-    ));
-
     // 4. Every line pays the creator of an asset of its manifest.
     #[derive(Deserialize)]
     struct Stray {

@@ -20,6 +20,7 @@ fn agent() -> ureq::Agent {
         .new_agent()
 }
 
+#[derive(Clone)]
 pub struct Req {
     method: String,
     path: String,
@@ -33,6 +34,9 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
+
+/// miniflare's answer when the isolate restarted before the Worker saw the request.
+const RESTARTED: &[u8] = b"Your worker restarted mid-request";
 
 impl Req {
     pub fn new(method: &str, path: &str) -> Req {
@@ -76,8 +80,23 @@ impl Req {
 
     pub fn send(self, w: &Worker) -> Reply {
         let what = format!("{} {}", self.method, self.path);
-        self.try_send(w)
-            .unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()))
+        let mut tries = 0;
+        loop {
+            let reply = self
+                .clone()
+                .try_send(w)
+                .unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()));
+            // The local runtime sometimes replaces the Worker's isolate after
+            // a long, heavy request (a 100,000-line settlement); a request
+            // arriving meanwhile is answered by miniflare itself, unprocessed,
+            // with this text and "please try again". Only that is retried.
+            tries += 1;
+            if tries < 3 && reply.status == 503 && reply.body.starts_with(RESTARTED) {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                continue;
+            }
+            return reply;
+        }
     }
 
     pub fn try_send(self, w: &Worker) -> Result<Reply, ureq::Error> {
