@@ -82,10 +82,18 @@ impl Req {
         let what = format!("{} {}", self.method, self.path);
         let mut tries = 0;
         loop {
-            let reply = self
-                .clone()
-                .try_send(w)
-                .unwrap_or_else(|e| panic!("{what}: {e}\nwrangler log:\n{}", w.log()));
+            let reply = match self.clone().try_send(w) {
+                Ok(r) => r,
+                // The same episode can leave a read hanging until the client
+                // gives up; reads are safe to ask again, once.
+                Err(ureq::Error::Timeout(_))
+                    if tries == 0 && matches!(self.method.as_str(), "GET" | "HEAD") =>
+                {
+                    tries += 1;
+                    continue;
+                }
+                Err(e) => panic!("{what}: {e}\nwrangler log:\n{}", w.log()),
+            };
             // The local runtime sometimes replaces the Worker's isolate after
             // a long, heavy request (a 100,000-line settlement); a request
             // arriving meanwhile is answered by miniflare itself, unprocessed,
