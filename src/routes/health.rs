@@ -25,7 +25,7 @@ pub async fn get(cx: Cx) -> ApiResult<Response> {
             ring.keys.len(),
             ring.active().kid
         ),
-        Err(e) => e.problem.detail.unwrap_or_default(),
+        Err(e) => e.to_string(),
     };
     let healthy = d1 == "ok" && keys.starts_with("ok");
     let body = json!({

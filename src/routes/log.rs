@@ -86,8 +86,9 @@ pub async fn append(cx: &Cx, entries: Vec<log_event::Entry>) -> ApiResult<Append
         // The sequencer's problem (e.g. 429 pool full) is the caller's answer.
         let problem: fairtrain_core::problem::Problem = res.json().await?;
         let mut err = ApiError {
-            problem,
+            problem: Box::new(problem),
             headers: Vec::new(),
+            cause: None,
         };
         if let Some(retry) = res.headers().get("Retry-After")? {
             err = err.header("Retry-After", retry);

@@ -42,10 +42,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
         for q in &msg.events {
             if let Some(id) = q.event["manifest_id"].as_str() {
                 if let Err(e) = policies.load(&cx, id).await {
-                    console_error!(
-                        "usage: policy of {id}: {}",
-                        e.problem.detail.unwrap_or_default()
-                    );
+                    console_error!("usage: policy of {id}: {}", e);
                 }
             }
         }
@@ -59,11 +56,7 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
         match outcome {
             Ok(()) => message.ack(),
             Err(e) => {
-                console_error!(
-                    "usage: message {} will be retried: {}",
-                    message.id(),
-                    e.problem.detail.unwrap_or_default()
-                );
+                console_error!("usage: message {} will be retried: {}", message.id(), e);
                 message.retry();
             }
         }

@@ -55,7 +55,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     let cx = match Cx::background(env, "queue/webhooks") {
         Ok(cx) => cx,
         Err(e) => {
-            console_error!("webhooks: no context: {:?}", e.problem.detail);
+            console_error!("webhooks: no context: {}", e);
             batch.retry_all();
             return Ok(());
         }
@@ -76,11 +76,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
         match outcome {
             Ok(()) => message.ack(),
             Err(e) => {
-                console_error!(
-                    "webhooks: message {} will be retried: {}",
-                    message.id(),
-                    e.problem.detail.unwrap_or_default()
-                );
+                console_error!("webhooks: message {} will be retried: {}", message.id(), e);
                 message.retry();
             }
         }
@@ -313,12 +309,11 @@ async fn send(cx: &Cx, row: &DeliveryRow) -> Result<Answer, Failure> {
         .map_err(|e| fail(format!("destination refused: {e}"), true))?;
     let mut keys: Vec<SigningKey> = secrets::live(cx, Owner::Endpoint, &row.endpoint_id)
         .await
-        .map_err(|e| fail(format!("secrets: {:?}", e.problem.detail), false))?
+        .map_err(|e| fail(format!("secrets: {}", e), false))?
         .into_iter()
         .map(SigningKey::Hmac)
         .collect();
-    let ring = platform_keys::load(&cx.env)
-        .map_err(|e| fail(format!("keys: {:?}", e.problem.detail), false))?;
+    let ring = platform_keys::load(&cx.env).map_err(|e| fail(format!("keys: {}", e), false))?;
     keys.push(SigningKey::Ed25519(WebhookSigningKey::from_seed(
         &ring.active_signer().seed(),
     )));

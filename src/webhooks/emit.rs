@@ -40,11 +40,7 @@ pub async fn emit(cx: &Cx, events: &[Outgoing]) {
         return;
     }
     if let Err(e) = try_emit(cx, events).await {
-        console_error!(
-            "webhooks: recording {} events failed: {}",
-            events.len(),
-            e.problem.detail.unwrap_or_default()
-        );
+        console_error!("webhooks: recording {} events failed: {}", events.len(), e);
     }
 }
 

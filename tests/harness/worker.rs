@@ -132,6 +132,7 @@ impl Worker {
     }
 
     fn spawn(&mut self) {
+        show_runtime_errors_on_panic(self.dir.join("wrangler.log"));
         let root = project_root();
         let inspector = free_port();
         let log = fs::File::create(self.dir.join("wrangler.log")).expect("log file");
@@ -284,4 +285,41 @@ pub fn group_rss_kib(pgid: u32) -> u64 {
             .unwrap_or(0);
     }
     total
+}
+
+/// A failing test also prints the errors its runtimes logged: an internal
+/// error's cause is logged with the request id its problem document carries,
+/// and CI shows nothing else of the runtime.
+fn show_runtime_errors_on_panic(log: PathBuf) {
+    static LOGS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    if let Ok(mut logs) = LOGS.lock() {
+        if !logs.contains(&log) {
+            logs.push(log);
+        }
+    }
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            let logs = match LOGS.lock() {
+                Ok(l) => l.clone(),
+                Err(_) => return,
+            };
+            for path in logs {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                let errors: Vec<&str> = text
+                    .lines()
+                    .filter(|l| l.contains("rror") || l.contains("restarted"))
+                    .collect();
+                if errors.is_empty() {
+                    continue;
+                }
+                eprintln!("--- errors logged by the runtime in {} ---", path.display());
+                for l in &errors[errors.len().saturating_sub(40)..] {
+                    eprintln!("{l}");
+                }
+            }
+        }));
+    });
 }
