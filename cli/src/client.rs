@@ -1,7 +1,7 @@
 //! A small HTTP client for the fairtrain API that turns problem+json answers
 //! into readable errors.
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use fairtrain_core::problem::Problem;
 use serde_json::Value;
 
@@ -134,6 +134,11 @@ impl Api {
     ) -> Result<Value> {
         let mut res = res.with_context(|| format!("request to {path} failed"))?;
         let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = res
             .body_mut()
             .read_to_string()
@@ -145,23 +150,55 @@ impl Api {
             return serde_json::from_str(&text)
                 .with_context(|| format!("{path} answered with invalid JSON"));
         }
-        Err(Self::failure(path, status, &text))
+        Err(Refused::new(path, status, retry_after, &text).into())
     }
 
     /// An error answer as a readable error: its problem+json if it has one.
     fn failure(path: &str, status: u16, text: &str) -> anyhow::Error {
-        match serde_json::from_str::<Problem>(text) {
-            Ok(p) => anyhow!(
-                "{} {}: {} ({})",
-                p.status,
-                p.title,
-                p.detail.unwrap_or_default(),
-                p.type_uri
-            ),
-            Err(_) => anyhow!("{path} answered {status}: {text}"),
+        Refused::new(path, status, None, text).into()
+    }
+}
+
+/// The platform answered, and not with success: the status, Retry-After and
+/// problem document stay with the error, so a caller can decide to retry.
+#[derive(Debug)]
+pub struct Refused {
+    pub path: String,
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub problem: Option<Problem>,
+    text: String,
+}
+
+impl Refused {
+    fn new(path: &str, status: u16, retry_after: Option<String>, text: &str) -> Refused {
+        Refused {
+            path: path.to_owned(),
+            status,
+            retry_after,
+            problem: serde_json::from_str(text).ok(),
+            text: text.to_owned(),
         }
     }
 }
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.problem {
+            Some(p) => write!(
+                f,
+                "{} {}: {} ({})",
+                p.status,
+                p.title,
+                p.detail.as_deref().unwrap_or_default(),
+                p.type_uri
+            ),
+            None => write!(f, "{} answered {}: {}", self.path, self.status, self.text),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// An HTTP answer of any status (see [`Api::send_json_bytes`]).
 #[derive(Debug)]

@@ -8,6 +8,7 @@ mod creator;
 #[cfg(test)]
 mod mock_platform;
 mod random;
+mod retry;
 mod transfer;
 
 use clap::{Parser, Subcommand};

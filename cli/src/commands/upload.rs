@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use fairtrain_core::consent::{is_urn_uuid, Scope, VerifiedConsent};
@@ -16,9 +17,13 @@ use fairtrain_core::receipt::mismatches;
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
-use crate::client::Api;
+use crate::client::{Api, Refused};
 use crate::creator::{read_json, write_json, Body, Creator, KeyArg};
+use crate::retry;
 use crate::transfer::{self, hash_file, is_multipart, Hashes, Progress, Tracked, PART_SIZE};
+
+/// Tries per part (the first one included).
+const PART_TRIES: u32 = 4;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -98,7 +103,14 @@ pub fn run(api: &Api, args: Args) -> Result<()> {
     let sent_envelope = verify_envelope(&envelope)?;
 
     let receipt = if is_multipart(hashes.size) {
-        multipart(api, &creator, &args.file, &hashes, &envelope)?
+        multipart(
+            api,
+            &creator,
+            &args.file,
+            &hashes,
+            &envelope,
+            &std::thread::sleep,
+        )?
     } else {
         single(api, &creator, &args.file, &hashes, &media_type, &envelope)?
     };
@@ -214,6 +226,79 @@ fn single(
     Ok(receipt)
 }
 
+/// Sends one part, again after a failure that may pass: no answer at all,
+/// 429 or a 5xx. A part may be sent again safely: the platform keeps the
+/// last upload of a part number, and records each part once, in order. When
+/// an earlier try was recorded but its answer lost, the platform says the
+/// next part is already past this one: that is this part's acknowledgement.
+#[allow(clippy::too_many_arguments)]
+fn send_part(
+    api: &Api,
+    creator: &Creator,
+    file: &mut File,
+    upload_id: &str,
+    part: &transfer::Part,
+    digest: Sha256Digest,
+    progress: &mut Progress,
+    sleep: &dyn Fn(Duration),
+) -> Result<()> {
+    for attempt in 1..=PART_TRIES {
+        file.seek(SeekFrom::Start(part.offset))?;
+        let req = Outgoing {
+            method: "PUT",
+            path: format!("/v1/uploads/{upload_id}/parts/{}", part.number),
+            len: part.len,
+            digest,
+            content_type: "application/octet-stream",
+            headers: Vec::new(),
+        };
+        let e = match send_bytes(api, creator, file, req, progress) {
+            Ok(answer) => {
+                ensure!(
+                    answer.get("part").and_then(Value::as_u64) == Some(u64::from(part.number))
+                        && answer.get("size").and_then(Value::as_u64) == Some(part.len),
+                    "the platform acknowledged something else than part {} ({} bytes): {answer}",
+                    part.number,
+                    part.len
+                );
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        if attempt > 1 && already_recorded(&e, part.number) {
+            return Ok(());
+        }
+        let busy = retry::busy(&e);
+        if attempt == PART_TRIES || !(busy.is_some() || retry::transient(&e)) {
+            return Err(e.context(format!("sending part {}", part.number)));
+        }
+        let wait = retry::retry_delay(
+            busy.and_then(|r| r.retry_after.as_deref()),
+            attempt,
+            Timestamp::now(),
+        );
+        eprintln!(
+            "part {}: {e:#}; sending it again in {}s (try {} of {PART_TRIES})",
+            part.number,
+            wait.as_secs(),
+            attempt + 1
+        );
+        sleep(wait);
+    }
+    bail!("part {} was not sent", part.number)
+}
+
+/// A 409 whose `next_part` is past `number`: the part is recorded.
+fn already_recorded(e: &anyhow::Error, number: u32) -> bool {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<Refused>())
+        .filter(|r| r.status == 409)
+        .and_then(|r| r.problem.as_ref())
+        .and_then(|p| p.extensions.get("next_part"))
+        .and_then(Value::as_u64)
+        .is_some_and(|next| next > u64::from(number))
+}
+
 /// `upload_id`s go into paths: keep them to URL-safe characters.
 fn is_safe_id(id: &str) -> bool {
     !id.is_empty()
@@ -229,6 +314,7 @@ fn multipart(
     path: &Path,
     hashes: &Hashes,
     envelope: &Value,
+    sleep: &dyn Fn(Duration),
 ) -> Result<Value> {
     let created = creator.send(
         api,
@@ -264,23 +350,16 @@ fn multipart(
                 )?
                 .digest
             };
-            file.seek(SeekFrom::Start(part.offset))?;
-            let req = Outgoing {
-                method: "PUT",
-                path: format!("/v1/uploads/{upload_id}/parts/{}", part.number),
-                len: part.len,
+            send_part(
+                api,
+                creator,
+                &mut file,
+                &upload_id,
+                part,
                 digest,
-                content_type: "application/octet-stream",
-                headers: Vec::new(),
-            };
-            let answer = send_bytes(api, creator, &mut file, req, &mut progress)?;
-            ensure!(
-                answer.get("part").and_then(Value::as_u64) == Some(u64::from(part.number))
-                    && answer.get("size").and_then(Value::as_u64) == Some(part.len),
-                "the platform acknowledged something else than part {} ({} bytes): {answer}",
-                part.number,
-                part.len
-            );
+                &mut progress,
+                sleep,
+            )?;
         }
         progress.finish();
         creator.send(
@@ -484,6 +563,8 @@ mod tests {
         .unwrap()
     }
 
+    fn no_sleep(_: Duration) {}
+
     #[test]
     fn multipart_in_order_with_part_digests() {
         let bytes: Vec<u8> = (0..2500u32).map(|i| (i % 253) as u8).collect();
@@ -497,6 +578,7 @@ mod tests {
             &f.file,
             &hashes,
             &envelope_for(&f, &hashes),
+            &no_sleep,
         )
         .unwrap();
         assert_eq!(receipt["content_hash"], json!(hashes.digest));
@@ -509,6 +591,7 @@ mod tests {
             &f.file,
             &hashes,
             &envelope_for(&f, &hashes),
+            &no_sleep,
         )
         .unwrap();
         let requests = f.mock.state.lock().unwrap().requests.clone();
@@ -541,6 +624,7 @@ mod tests {
             &f.file,
             &hashes,
             &envelope_for(&f, &hashes),
+            &no_sleep,
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("part refused"), "{err:#}");

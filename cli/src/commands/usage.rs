@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 
 use crate::client::Api;
 use crate::creator::{write_json, Creator};
+use crate::retry::{retry_delay, transient};
 
 /// Where usage reports go.
 pub const REPORTS_PATH: &str = "/v1/usage/reports";
@@ -38,8 +39,6 @@ pub const REPORTS_PATH: &str = "/v1/usage/reports";
 const MAX_LINE_BYTES: u64 = 256 << 10;
 /// Tries per batch (the first one included).
 const MAX_TRIES: u32 = 5;
-/// Longest wait between tries, whatever Retry-After says.
-const MAX_WAIT_SECONDS: u64 = 300;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
@@ -260,46 +259,6 @@ pub fn sign_batch(
 
 // ---------------------------------------------------------------------------
 // Sending
-
-/// How long to wait before try `attempt + 1`: Retry-After (delta-seconds or
-/// an HTTP-date) when given, else 1, 2, 4, 8 s; at most [`MAX_WAIT_SECONDS`].
-pub fn retry_delay(retry_after: Option<&str>, attempt: u32, now: Timestamp) -> Duration {
-    let backoff = 1u64 << attempt.saturating_sub(1).min(6);
-    let seconds = match retry_after.map(str::trim) {
-        Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-            v.parse::<u64>().unwrap_or(MAX_WAIT_SECONDS)
-        }
-        Some(v) => match http_date(v) {
-            Some(at) => u64::try_from(at.unix_seconds() - now.unix_seconds()).unwrap_or(0),
-            None => backoff,
-        },
-        None => backoff,
-    };
-    Duration::from_secs(seconds.min(MAX_WAIT_SECONDS))
-}
-
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110).
-fn http_date(text: &str) -> Option<Timestamp> {
-    let parts: Vec<&str> = text.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| m == month)? + 1;
-    Timestamp::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).ok()
-}
-
-/// A failure to get any answer after which the platform may still have
-/// received the report: a retry of the same report is safe and useful.
-fn transient(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| match c.downcast_ref::<ureq::Error>() {
-        Some(ureq::Error::Timeout(_)) => true,
-        Some(ureq::Error::Io(io)) => io.kind() != std::io::ErrorKind::ConnectionRefused,
-        _ => false,
-    })
-}
 
 /// POSTs the signed report, retrying 429/503 and lost answers with the same
 /// bytes. Returns the status (201 new, 200 already received) and the answer.
@@ -768,25 +727,6 @@ mod tests {
         // A batch the report rules refuse is not signed.
         let dup = vec![event("e1", MANIFEST), event("e1", MANIFEST)];
         assert!(sign_batch(&o, dup, [9; 16], now).is_err());
-    }
-
-    #[test]
-    fn retry_delays() {
-        let now = t("2026-03-01T12:00:00Z");
-        assert_eq!(retry_delay(Some("7"), 1, now), Duration::from_secs(7));
-        assert_eq!(retry_delay(Some(" 0 "), 3, now), Duration::ZERO);
-        assert_eq!(retry_delay(Some("86400"), 1, now), Duration::from_secs(300));
-        assert_eq!(retry_delay(None, 1, now), Duration::from_secs(1));
-        assert_eq!(retry_delay(None, 4, now), Duration::from_secs(8));
-        assert_eq!(retry_delay(Some("soon"), 2, now), Duration::from_secs(2));
-        assert_eq!(
-            retry_delay(Some("Sun, 01 Mar 2026 12:00:42 GMT"), 1, now),
-            Duration::from_secs(42)
-        );
-        assert_eq!(
-            retry_delay(Some("Sun, 01 Mar 2026 11:00:00 GMT"), 1, now),
-            Duration::ZERO
-        );
     }
 
     fn key_file(dir: &Path, o: &Creator) -> PathBuf {
