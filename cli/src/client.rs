@@ -3,7 +3,10 @@
 
 use anyhow::{bail, Context, Result};
 use fairtrain_core::problem::Problem;
+use fairtrain_core::time::Timestamp;
 use serde_json::Value;
+
+use crate::retry;
 
 pub struct Api {
     base: String,
@@ -34,12 +37,16 @@ impl Api {
     }
 
     pub fn get(&self, path: &str) -> Result<Value> {
-        Self::answer(path, self.get_request(path).call())
+        reading(path, || Self::answer(path, self.get_request(path).call()))
     }
 
     /// GET a non-JSON resource (a signed note, a tile, a bundle) as raw bytes,
     /// refusing bodies larger than `limit` bytes.
     pub fn get_bytes(&self, path: &str, limit: u64) -> Result<Vec<u8>> {
+        reading(path, || self.get_bytes_once(path, limit))
+    }
+
+    fn get_bytes_once(&self, path: &str, limit: u64) -> Result<Vec<u8>> {
         let mut res = self
             .get_request(path)
             .call()
@@ -159,6 +166,28 @@ impl Api {
     }
 }
 
+/// Tries for a read: reads change nothing, so one that failed for now (no
+/// answer, 429, a 5xx) is asked again.
+const READ_TRIES: u32 = 3;
+
+fn reading<T>(path: &str, mut read: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        match read() {
+            Err(e)
+                if attempt < READ_TRIES && (retry::transient(&e) || retry::busy(&e).is_some()) =>
+            {
+                let after = retry::busy(&e).and_then(|r| r.retry_after.clone());
+                let wait = retry::retry_delay(after.as_deref(), attempt, Timestamp::now());
+                eprintln!("{path}: {e:#}; asking again in {}s", wait.as_secs());
+                std::thread::sleep(wait);
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The platform answered, and not with success: the status, Retry-After and
 /// problem document stay with the error, so a caller can decide to retry.
 #[derive(Debug)]
@@ -250,5 +279,40 @@ mod tests {
             "org%2Fmodel%3A7b%3Fx%23y%25"
         );
         assert_eq!(path_segment("é"), "%C3%A9");
+    }
+
+    fn refused(status: u16) -> anyhow::Error {
+        Refused::new("/x", status, Some("0".into()), "{}").into()
+    }
+
+    #[test]
+    fn reads_are_asked_again_only_after_failures_that_may_pass() {
+        let calls = std::cell::Cell::new(0);
+        let v = reading("/x", || {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                Err(refused(503))
+            } else {
+                Ok(7)
+            }
+        })
+        .unwrap();
+        assert_eq!((v, calls.get()), (7, 2));
+
+        calls.set(0);
+        let e = reading("/x", || -> Result<u8> {
+            calls.set(calls.get() + 1);
+            Err(refused(404))
+        })
+        .unwrap_err();
+        assert_eq!(calls.get(), 1, "a 404 is an answer, not a failure: {e}");
+
+        calls.set(0);
+        let _ = reading("/x", || -> Result<u8> {
+            calls.set(calls.get() + 1);
+            Err(refused(500))
+        })
+        .unwrap_err();
+        assert_eq!(calls.get(), READ_TRIES);
     }
 }

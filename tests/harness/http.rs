@@ -38,7 +38,7 @@ pub struct Reply {
 /// The dev proxy's answer when its forward of a request to the Worker
 /// failed (it calls every such failure a restart); the Worker never saw it.
 const RESTARTED: &[u8] = b"Your worker restarted mid-request";
-/// The dev proxy's failure on replaying a GET it had parked (see `send`).
+/// The dev runtime's failure on requests after the proxy lost one (see `send`).
 const PROXY_RETRY_FAILED: &[u8] = b"TypeError: Cannot reconstruct a Request with a used body";
 
 impl Req {
@@ -104,18 +104,19 @@ impl Req {
                 Err(e) => panic!("{what}: {e}\nwrangler log:\n{}", w.log()),
             };
             // Answers of the dev runtime itself, never of the Worker: the
-            // request was not processed. miniflare's "restarted" answer may
-            // be retried whatever the method; the proxy's failure on a
-            // parked request only for reads.
-            let not_processed = reply.body.starts_with(RESTARTED)
-                || (safe && reply.body.starts_with(PROXY_RETRY_FAILED));
-            if tries < 3 && reply.status >= 500 && not_processed {
+            // request was not delivered (miniflare's entry throws on it
+            // before calling the Worker), so any method may be sent again.
+            // After the proxy's failure above, every other request through
+            // it fails like this for a while; a pause lets it recover.
+            let not_processed =
+                reply.body.starts_with(RESTARTED) || reply.body.starts_with(PROXY_RETRY_FAILED);
+            if tries < 5 && reply.status >= 500 && not_processed {
                 eprintln!(
                     "{what}: the dev runtime answered {}: {}; asking again",
                     reply.status,
                     reply.text()
                 );
-                std::thread::sleep(std::time::Duration::from_secs(1));
+                std::thread::sleep(std::time::Duration::from_secs(2));
                 continue;
             }
             if reply.status >= 500 {
