@@ -3,7 +3,6 @@
 
 use anyhow::{bail, Context, Result};
 use fairtrain_core::problem::Problem;
-use fairtrain_core::time::Timestamp;
 use serde_json::Value;
 
 use crate::retry;
@@ -173,18 +172,16 @@ const READ_TRIES: u32 = 3;
 fn reading<T>(path: &str, mut read: impl FnMut() -> Result<T>) -> Result<T> {
     let mut attempt = 1;
     loop {
-        match read() {
-            Err(e)
-                if attempt < READ_TRIES && (retry::transient(&e) || retry::busy(&e).is_some()) =>
-            {
-                let after = retry::busy(&e).and_then(|r| r.retry_after.clone());
-                let wait = retry::retry_delay(after.as_deref(), attempt, Timestamp::now());
-                eprintln!("{path}: {e:#}; asking again in {}s", wait.as_secs());
-                std::thread::sleep(wait);
-                attempt += 1;
-            }
-            other => return other,
-        }
+        let e = match read() {
+            Err(e) => e,
+            ok => return ok,
+        };
+        let Some(wait) = retry::wait_before_retry(&e, attempt, READ_TRIES) else {
+            return Err(e);
+        };
+        eprintln!("{path}: {e:#}; asking again in {}s", wait.as_secs());
+        std::thread::sleep(wait);
+        attempt += 1;
     }
 }
 

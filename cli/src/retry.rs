@@ -50,12 +50,25 @@ pub fn transient(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Whether an answer refused the request for now rather than for good:
-/// 429 and the 5xx a busy or failing platform gives.
-pub fn busy(e: &anyhow::Error) -> Option<&Refused> {
-    e.chain()
-        .find_map(|c| c.downcast_ref::<Refused>())
-        .filter(|r| matches!(r.status, 429 | 500 | 502 | 503 | 504))
+/// The platform's refusal behind an error, if it answered at all.
+pub fn refused(e: &anyhow::Error) -> Option<&Refused> {
+    e.chain().find_map(|c| c.downcast_ref::<Refused>())
+}
+
+/// How long to wait before sending an idempotent request again after try
+/// `attempt` failed with `e`, or `None` when it should not be: the failure
+/// is for good (a 4xx other than 429, a local error) or no tries are left.
+/// A failure for now is no answer at all, 429, or a 5xx of a busy platform.
+pub fn wait_before_retry(e: &anyhow::Error, attempt: u32, tries: u32) -> Option<Duration> {
+    if attempt >= tries {
+        return None;
+    }
+    let busy = refused(e).filter(|r| matches!(r.status, 429 | 500 | 502 | 503 | 504));
+    if busy.is_none() && !transient(e) {
+        return None;
+    }
+    let after = busy.and_then(|r| r.retry_after.as_deref());
+    Some(retry_delay(after, attempt, Timestamp::now()))
 }
 
 #[cfg(test)]

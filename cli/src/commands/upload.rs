@@ -17,7 +17,7 @@ use fairtrain_core::receipt::mismatches;
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
-use crate::client::{Api, Refused};
+use crate::client::Api;
 use crate::creator::{read_json, write_json, Body, Creator, KeyArg};
 use crate::retry;
 use crate::transfer::{self, hash_file, is_multipart, Hashes, Progress, Tracked, PART_SIZE};
@@ -268,15 +268,9 @@ fn send_part(
         if attempt > 1 && already_recorded(&e, part.number) {
             return Ok(());
         }
-        let busy = retry::busy(&e);
-        if attempt == PART_TRIES || !(busy.is_some() || retry::transient(&e)) {
+        let Some(wait) = retry::wait_before_retry(&e, attempt, PART_TRIES) else {
             return Err(e.context(format!("sending part {}", part.number)));
-        }
-        let wait = retry::retry_delay(
-            busy.and_then(|r| r.retry_after.as_deref()),
-            attempt,
-            Timestamp::now(),
-        );
+        };
         eprintln!(
             "part {}: {e:#}; sending it again in {}s (try {} of {PART_TRIES})",
             part.number,
@@ -290,8 +284,7 @@ fn send_part(
 
 /// A 409 whose `next_part` is past `number`: the part is recorded.
 fn already_recorded(e: &anyhow::Error, number: u32) -> bool {
-    e.chain()
-        .find_map(|c| c.downcast_ref::<Refused>())
+    retry::refused(e)
         .filter(|r| r.status == 409)
         .and_then(|r| r.problem.as_ref())
         .and_then(|p| p.extensions.get("next_part"))
