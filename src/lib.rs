@@ -3,19 +3,14 @@
 //! All non-Cloudflare logic lives in `fairtrain-core`; this crate is the thin
 //! layer over the runtime's bindings (D1, R2, Durable Objects, Queues).
 
-mod auth;
-mod context;
-mod error;
+mod d1;
+mod dev;
 mod gateway;
 mod http;
+mod jobs;
 mod manifests;
 mod panic;
-mod platform_keys;
-mod queues;
-mod random;
-mod router;
-mod routes;
-mod scheduled;
+mod runtime;
 mod upload;
 mod usage;
 mod webhooks;
@@ -31,7 +26,7 @@ use worker::{
     ScheduledEvent,
 };
 
-use crate::context::Cx;
+use crate::http::context::Cx;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -39,7 +34,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let is_head = req.method() == Method::Head;
     let outcome = match Cx::new(req, env, request_id.clone()) {
-        Ok(cx) => router::dispatch(cx).await,
+        Ok(cx) => http::router::dispatch(cx).await,
         Err(e) => Err(e),
     };
     let response = match outcome {
@@ -64,10 +59,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
 #[event(queue)]
 async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
-    queues::consume(batch, env).await
+    jobs::consume(batch, env).await
 }
 
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    scheduled::run(event, env).await
+    jobs::cron::run(event, env).await
 }

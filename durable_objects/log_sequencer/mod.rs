@@ -7,7 +7,6 @@
 //! finally the checkpoint to R2. Throughput is bounded by batches, not by a
 //! storage write and a signature per entry.
 
-pub mod protocol;
 pub mod publish;
 mod sequence;
 mod store;
@@ -21,11 +20,11 @@ use fairtrain_tlog::{consistency_proof, Ed25519NoteSigner, TlogProof};
 use serde_json::json;
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, State};
 
-use self::protocol::{AppendRequest, AppendResponse, AppendResult};
 use self::store::{Found, Store};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::reply;
-use crate::platform_keys;
+use crate::runtime::keys;
+use fairtrain_app::log::protocol::{AppendRequest, AppendResponse, AppendResult};
 
 /// How long entries wait in the pool for company before a batch is cut.
 const BATCH_DELAY_MS: u64 = 50;
@@ -122,7 +121,7 @@ impl LogSequencer {
     }
 
     fn signer(&self) -> ApiResult<Ed25519NoteSigner> {
-        let ring = platform_keys::load(&self.env)?;
+        let ring = keys::load(&self.env)?;
         Ed25519NoteSigner::new(&self.origin(), ring.active_signer().clone()).map_err(|e| {
             ApiError::internal(format!("log origin is not a valid note key name: {e}"))
         })

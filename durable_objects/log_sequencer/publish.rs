@@ -10,7 +10,7 @@ use futures_util::future::try_join_all;
 use worker::{Bucket, Data, HttpMetadata};
 
 use super::store::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// R2 key prefix of the log: `log/checkpoint`, `log/tile/...`.
 pub const PREFIX: &str = "log/";

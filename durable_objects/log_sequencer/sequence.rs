@@ -6,7 +6,7 @@ use fairtrain_tlog::{
 };
 
 use super::store::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// At most this many entries per batch, so one batch stays well inside a
 /// Durable Object's CPU and storage limits.

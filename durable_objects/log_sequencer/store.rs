@@ -13,7 +13,7 @@ use fairtrain_tlog::tile_math::locate_node;
 use fairtrain_tlog::{Hash, HashReadError, HashReader, NodeId, TileId, TileSet};
 use worker::{SqlStorage, SqlStorageValue as V};
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS pool (seq INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB NOT NULL UNIQUE, entry BLOB NOT NULL, assets TEXT NOT NULL, received_ms INTEGER NOT NULL)",

@@ -1,7 +1,4 @@
-//! The ingestion gateway: every contribution is evaluated against the current
-//! consent policy and routed; a route changes when its consent or the policy
-//! does. Routing never deletes anything.
+//! The ingestion gateway lives in `fairtrain_app::gateway`; what is left
+//! here is the consent cache composition still uses.
 
 pub mod consents;
-pub mod policy_store;
-pub mod reroute;

@@ -5,8 +5,8 @@ use fairtrain_core::problem::ProblemType;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 /// JSON control-plane bodies are small; uploads use their own streaming path.
 pub const JSON_LIMIT: usize = 1 << 20;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use worker::{Headers, Response};
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// A JSON response with a status and cache policy.
 pub fn json<T: Serialize>(status: u16, value: &T, cache_control: &str) -> ApiResult<Response> {

@@ -3,9 +3,9 @@
 
 use fairtrain_core::principal::{Principal, Role};
 
-use crate::auth;
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::auth;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 pub async fn require_reader(cx: &Cx, manifest_id: &str) -> ApiResult<Principal> {
     let principal = auth::require(cx, &[Role::Operator, Role::Auditor, Role::Buyer]).await?;

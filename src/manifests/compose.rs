@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
 use crate::gateway::consents;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 /// Contributions read per query.
 const SCAN_PAGE: usize = 2000;
@@ -52,7 +52,7 @@ pub async fn compose(
     explicit: Option<&[Sha256Digest]>,
 ) -> ApiResult<Composed> {
     let db = cx.db()?;
-    let mut consents = consents::Cache::new();
+    let mut consents = consents::Cache::default();
     let mut out = Composed {
         records: 0,
         leaf_hashes: Vec::new(),
@@ -111,7 +111,6 @@ pub async fn compose(
             }
             let consent = consents
                 .get(&row.consent_id)
-                .and_then(Option::as_ref)
                 .and_then(|s| s.consent.as_ref().map(|c| (c, s.revoked)));
             // The filter narrows what is considered; it is not a reason to exclude.
             if let Some((c, _)) = consent {

@@ -23,12 +23,11 @@ use wasm_bindgen::JsValue;
 use worker::Bucket;
 
 use super::limits::Limits;
-use super::stream::Streamed;
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::gateway::policy_store;
-use crate::platform_keys;
-use crate::routes::log;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::log;
+use crate::http::stream::Streamed;
+use crate::runtime::keys;
 
 pub struct Prepared {
     pub contributor: DidKey,
@@ -193,7 +192,7 @@ pub async fn finish(
         discard(bucket, &object_key).await;
     }
 
-    let policy = policy_store::current(cx).await?;
+    let policy = fairtrain_app::policies::in_force(&cx.rt).await?;
     let decision = evaluate(
         &policy,
         ConsentState::Active(&prepared.consent),
@@ -222,7 +221,7 @@ pub async fn finish(
     let appended = log::append(cx, vec![entry]).await?;
     let promise = log::promise(cx, &appended)?;
 
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     let receipt = sign_receipt(
         ReceiptFields {
             receipt_id: receipt_id.clone(),

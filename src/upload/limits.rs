@@ -3,8 +3,8 @@
 
 use fairtrain_core::problem::ProblemType;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 pub struct Limits {
     /// Largest asset at all (multipart).

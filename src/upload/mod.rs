@@ -3,4 +3,3 @@
 
 pub mod ingest;
 pub mod limits;
-pub mod stream;

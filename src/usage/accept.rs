@@ -25,10 +25,10 @@ use serde_json::{json, Value};
 use worker::{BatchMessageBuilder, MessageBuilder};
 
 use super::policies;
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::platform_keys;
-use crate::routes::log;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::log;
+use crate::runtime::keys;
 use fairtrain_core::principal::Principal;
 
 /// Queue messages stay well under the 128 KB limit, batches under 256 KB.
@@ -190,7 +190,7 @@ pub async fn accept(cx: &Cx, principal: &Principal, raw: &[u8]) -> ApiResult<(u1
         }
     }
 
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     let receipt_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
     let fields = UsageReceiptFields::for_report(receipt_id.clone(), &verified, now, now, refused)
         .map_err(ApiError::internal)?;

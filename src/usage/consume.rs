@@ -19,8 +19,8 @@ use worker::{console_error, Env, MessageBatch, MessageExt};
 
 use super::accept::UsageMessage;
 use super::policies::Policies;
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 /// D1 statements stay under 100 KB: JSON parameters are cut to this.
 const MAX_PARAM_BYTES: usize = 80 * 1024;
@@ -114,7 +114,7 @@ async fn injected_fault(cx: &Cx, report_id: &str) -> ApiResult<Option<String>> {
 }
 
 fn parse(body: &Value) -> ApiResult<UsageMessage> {
-    crate::queues::decode(body).map_err(|e| ApiError::internal(format!("usage message: {e}")))
+    crate::jobs::decode(body).map_err(|e| ApiError::internal(format!("usage message: {e}")))
 }
 
 async fn price_message(cx: &Cx, msg: UsageMessage, policies: &Policies) -> ApiResult<()> {

@@ -9,8 +9,8 @@ use fairtrain_settlement::{Carried, CarriedBalances, LedgerLine, LineKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 const PAGE: usize = 5000;
 

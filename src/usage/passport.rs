@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::ledger::ledger_lines;
-use crate::context::Cx;
 use crate::durable_objects::log_sequencer::publish::PREFIX;
-use crate::error::{ApiError, ApiResult};
-use crate::platform_keys;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::runtime::keys;
 
 async fn checkpoint(cx: &Cx) -> ApiResult<LogCheckpointRef> {
     let object = cx
@@ -117,7 +117,7 @@ pub async fn passport(cx: &Cx, model_id: &str) -> ApiResult<Value> {
         usage_line_count: lines.len() as u64,
         log_checkpoint: checkpoint(cx).await?,
     };
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     sign_passport(fields, ring.active_signer(), cx.now()).map_err(ApiError::internal)
 }
 
@@ -157,6 +157,6 @@ pub async fn status(cx: &Cx, model_id: &str) -> ApiResult<Value> {
             .collect::<ApiResult<Vec<_>>>()?,
         checked_at: cx.now(),
     };
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     sign_passport_status(fields, ring.active_signer(), cx.now()).map_err(ApiError::internal)
 }

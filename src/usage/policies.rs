@@ -8,8 +8,8 @@ use fairtrain_manifest::terms::UsagePolicy;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 /// The usage policy inside a stored manifest document.
 pub fn from_document(document: &str) -> ApiResult<UsagePolicy> {

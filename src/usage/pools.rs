@@ -25,8 +25,8 @@ use serde_json::{json, Value};
 
 use super::consume::json_chunks;
 use super::policies::{from_document, Policies};
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 
 #[derive(Deserialize)]
 struct PoolManifest {

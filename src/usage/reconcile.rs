@@ -18,10 +18,10 @@ use serde_json::{json, Value};
 use super::ledger::{for_each_page, lines_where, LineRow};
 use super::policies::Policies;
 use super::settle::statement;
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::platform_keys;
-use crate::routes::log;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::log;
+use crate::runtime::keys;
 
 const CHECKS: [&str; 6] = [
     "receipts_vs_events",
@@ -248,7 +248,7 @@ pub async fn run(cx: &Cx) -> ApiResult<Value> {
         .all()
         .await?
         .results()?;
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     let settlement_ids: BTreeSet<&str> = slines.iter().map(|l| l.settlement_id.as_str()).collect();
     for sid in settlement_ids {
         let doc = statement(cx, sid).await?;

@@ -25,10 +25,10 @@ use serde_json::{json, Value};
 
 use super::consume::json_chunks;
 use super::ledger::{carried, for_each_page, ledger_lines};
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::platform_keys;
-use crate::routes::log;
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::log;
+use crate::runtime::keys;
 
 const EPOCH: &str = "1970-01-01T00:00:00.000Z";
 
@@ -111,7 +111,7 @@ async fn close(
             .map_err(ApiError::internal)?;
     let line_count = acc.line_count();
     drop(acc);
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     let signed = sign_settlement(fields.clone(), ring.active_signer(), period_end)
         .map_err(ApiError::internal)?;
     let hash = statement_hash(&signed).map_err(ApiError::internal)?;
@@ -218,7 +218,7 @@ pub async fn statement(cx: &Cx, id: &str) -> ApiResult<Value> {
 /// with its inclusion proof in the settlement's usage root.
 pub async fn creator_statement(cx: &Cx, id: &str, creator: &str) -> ApiResult<Value> {
     let doc = statement(cx, id).await?;
-    let ring = platform_keys::load(&cx.env)?;
+    let ring = keys::load(&cx.env)?;
     let verified = verify_settlement(&doc, &ring.keys).map_err(ApiError::internal)?;
     let hash: Sha256Digest = statement_hash(&doc).map_err(ApiError::internal)?;
     let lines = ledger_lines(cx, "settlement_id = ?1", &[id.into()]).await?;

@@ -28,9 +28,9 @@ use worker::{
 
 use super::emit::{enqueue, AttemptMessage, MAX_QUEUE_DELAY_SECS};
 use super::secrets::{self, Owner};
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::{platform_keys, random};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::runtime::{keys, random};
 
 /// How long a receiver gets to answer.
 const TIMEOUT_SECS: u64 = 15;
@@ -62,7 +62,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> worker
     };
     let messages = batch.messages()?;
     let outcomes = futures_util::future::join_all(messages.iter().map(|m| async {
-        let parsed: Result<AttemptMessage, _> = crate::queues::decode(m.body());
+        let parsed: Result<AttemptMessage, _> = crate::jobs::decode(m.body());
         match parsed {
             Ok(msg) => attempt(&cx, &msg).await,
             // Not ours to understand: park it rather than retry forever.
@@ -313,7 +313,7 @@ async fn send(cx: &Cx, row: &DeliveryRow) -> Result<Answer, Failure> {
         .into_iter()
         .map(SigningKey::Hmac)
         .collect();
-    let ring = platform_keys::load(&cx.env).map_err(|e| fail(format!("keys: {}", e), false))?;
+    let ring = keys::load(&cx.env).map_err(|e| fail(format!("keys: {}", e), false))?;
     keys.push(SigningKey::Ed25519(WebhookSigningKey::from_seed(
         &ring.active_signer().seed(),
     )));

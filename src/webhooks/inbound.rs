@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
-use crate::routes::{licenses, log};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::routes::{licenses, log};
 
 /// What applying an event did.
 pub struct Applied {

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::Response;
 
-use crate::context::Cx;
-use crate::error::{ApiError, ApiResult};
+use crate::http::context::Cx;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::{body, reply};
-use crate::random;
+use crate::runtime::random;
 
 /// The longest overlap a rotation may ask for.
 pub const MAX_OVERLAP_SECS: u64 = 7 * 86_400;

@@ -1,0 +1,87 @@
+//! Revoking consent: forward-only. The log says so first; then the consent
+//! is marked, its contributions re-routed and the manifests that used it flagged.
+
+use fairtrain_core::consent::verify_revocation;
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::jcs;
+use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::gateway::{reroute, Which};
+use crate::platform::Platform;
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Revocation {
+    /// Revoked now.
+    Revoked {
+        consent_id: String,
+        status: &'static str,
+        revoked_at: String,
+        log_entry_hash: String,
+        rerouted: usize,
+    },
+    /// Revoked before: nothing changes.
+    AlreadyRevoked {
+        consent_id: String,
+        status: &'static str,
+        revoked_at: String,
+    },
+}
+
+pub async fn revoke(
+    p: &impl Platform,
+    creator: &DidKey,
+    id: &str,
+    revocation: &Value,
+) -> Result<Revocation> {
+    let row = p
+        .consent(id)
+        .await?
+        .ok_or_else(|| Error::not_found(&format!("/v1/consents/{id}")))?;
+    if row.creator != creator.to_string() {
+        return Err(Error::forbidden("this consent belongs to another creator"));
+    }
+    let verified = verify_revocation(revocation).map_err(|e| {
+        Error::refused(
+            "invalid-revocation",
+            format!("the revocation is not acceptable: {e}"),
+        )
+    })?;
+    if verified.consent_id != id || verified.creator != *creator {
+        return Err(Error::forbidden(
+            "the revocation must be signed by the consent's creator and name this consent",
+        ));
+    }
+    if let Some(at) = row.revoked_at {
+        return Ok(Revocation::AlreadyRevoked {
+            consent_id: id.to_string(),
+            status: "revoked",
+            revoked_at: at.format_rfc3339(),
+        });
+    }
+    let now = p.now();
+    let canonical = jcs::canonicalize(revocation)?;
+    let entry = log_event::entry(LogEvent::ConsentRevoked {
+        v: SCHEMA_VERSION,
+        at: now,
+        consent_id: id.to_string(),
+        revocation_hash: Sha256Digest::of(canonical.as_bytes()),
+        creator: creator.to_string(),
+    })?;
+    let entry_hash = entry.hash.to_string();
+    crate::log::append(p, vec![entry]).await?;
+    p.record_revocation(id, now, &canonical).await?;
+    let rerouted = reroute(p, Which::Consent(id)).await?;
+    crate::manifests::flag_revoked_consent(p, id).await?;
+    Ok(Revocation::Revoked {
+        consent_id: id.to_string(),
+        status: "revoked",
+        revoked_at: now.format_rfc3339(),
+        log_entry_hash: entry_hash,
+        rerouted,
+    })
+}

@@ -1,0 +1,3 @@
+//! Inbound integrations: marketplaces and payment processors sending signed events.
+
+pub mod store;

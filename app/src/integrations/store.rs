@@ -1,0 +1,4 @@
+//! What integrations stores.
+
+#[allow(async_fn_in_trait)]
+pub trait IntegrationStore {}

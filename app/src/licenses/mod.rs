@@ -1,0 +1,3 @@
+//! Licenses: which buyer may use which manifest.
+
+pub mod store;

@@ -1,0 +1,3 @@
+//! Usage metering: signed reports accepted, and priced into the ledger exactly once.
+
+pub mod store;

@@ -1,0 +1,4 @@
+//! What usage stores.
+
+#[allow(async_fn_in_trait)]
+pub trait UsageStore {}

@@ -1,0 +1,68 @@
+//! D1: every SQL statement of the Worker, one file per aggregate, each row
+//! type defined once. The repositories implement the application's store
+//! traits for [`Runtime`](crate::runtime::Runtime); nothing outside this
+//! module writes SQL against D1.
+//!
+//! Conventions: times are stored as the RFC 3339 text `Timestamp` formats;
+//! bulk writes pass one JSON array parameter per few thousand rows
+//! ([`json_chunks`]) and run in one `batch` (a transaction: all or nothing).
+
+mod api_keys;
+mod auth;
+mod consents;
+mod contributions;
+mod creators;
+mod dead_letters;
+mod faults;
+mod integrations;
+mod licenses;
+mod manifests;
+mod policies;
+mod settlements;
+mod usage;
+mod webhooks;
+
+use fairtrain_app::Result;
+use fairtrain_core::time::Timestamp;
+use serde::Serialize;
+use worker::D1Result;
+
+/// Largest JSON parameter of a bulk write: keeps each statement small.
+pub const MAX_PARAM_BYTES: usize = 80 * 1024;
+
+/// Rows a write statement changed.
+pub fn changes(result: &D1Result) -> Result<usize> {
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+}
+
+/// A stored time.
+pub fn time(text: &str) -> Result<Timestamp> {
+    Ok(Timestamp::parse_rfc3339(text)?)
+}
+
+/// A stored optional time.
+pub fn opt_time(text: Option<&str>) -> Result<Option<Timestamp>> {
+    text.map(time).transpose()
+}
+
+/// JSON arrays of `rows`, each small enough for one statement parameter.
+pub fn json_chunks<T: Serialize>(rows: &[T]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut size = 2;
+    for r in rows {
+        let text = serde_json::to_string(r)?;
+        let n = text.len() + 1;
+        if size + n > MAX_PARAM_BYTES && !current.is_empty() {
+            out.push(format!("[{}]", current.join(",")));
+            current.clear();
+            size = 2;
+        }
+        size += n;
+        current.push(text);
+    }
+    if !current.is_empty() {
+        out.push(format!("[{}]", current.join(",")));
+    }
+    Ok(out)
+}

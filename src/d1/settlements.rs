@@ -1,0 +1,5 @@
+use fairtrain_app::settlements::store::SettlementStore;
+
+use crate::runtime::Runtime;
+
+impl SettlementStore for Runtime {}

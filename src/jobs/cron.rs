@@ -1,0 +1,58 @@
+//! Cron triggers (wrangler.toml `[triggers]`): periodic housekeeping, and the
+//! settlement and reconciliation runs as they land.
+
+use worker::{console_error, console_log, Env, ScheduledEvent};
+
+pub async fn run(event: ScheduledEvent, env: Env) {
+    let cron = event.cron();
+    if let Err(e) = purge_expired_nonces(&env).await {
+        console_error!("cron {cron}: purging expired signature nonces failed: {e}");
+    }
+    match crate::http::routes::uploads::abort_expired(&env).await {
+        Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
+        Ok(_) => {}
+        Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+    }
+    match crate::http::context::Cx::background(env.clone(), "cron") {
+        Ok(cx) => {
+            match crate::webhooks::deliver::sweep(&cx).await {
+                Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
+                Ok(_) => {}
+                Err(e) => {
+                    console_error!("cron {cron}: webhook sweep failed: {}", e)
+                }
+            }
+            // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
+            if cron == "0 0 * * 1" {
+                match crate::usage::settle::settle(&cx, "cron").await {
+                    Ok(v) => console_log!("cron {cron}: settlement {}", v["settlement_id"]),
+                    Err(e) => {
+                        console_error!("cron {cron}: settlement failed: {}", e)
+                    }
+                }
+                match crate::usage::reconcile::run(&cx).await {
+                    Ok(v) => console_log!(
+                        "cron {cron}: reconciliation, {} mismatches",
+                        v["mismatch_count"]
+                    ),
+                    Err(e) => {
+                        console_error!("cron {cron}: reconciliation failed: {}", e)
+                    }
+                }
+            }
+        }
+        Err(e) => console_error!("cron {cron}: no context: {}", e),
+    }
+    console_log!("cron {cron} done");
+}
+
+/// Replay protection only needs a nonce until its signature expires.
+async fn purge_expired_nonces(env: &Env) -> worker::Result<()> {
+    let now_s = (worker::Date::now().as_millis() / 1000) as f64;
+    env.d1("DB")?
+        .prepare("DELETE FROM signature_nonces WHERE expires_at < ?1")
+        .bind(&[now_s.into()])?
+        .run()
+        .await?;
+    Ok(())
+}
