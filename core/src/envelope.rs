@@ -14,16 +14,17 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::{
-    check_did_key_proof, is_token_text, is_urn_uuid, jcs_hash, parse_utc, ProofFailure, Scope,
-    UnknownTerm, MAX_SAFE_INTEGER,
-};
+use crate::consent::Scope;
 use crate::data_integrity::{self, ProofOptions};
 use crate::did_key::DidKey;
 use crate::digest::Sha256Digest;
 use crate::ed25519::SigningKey;
 use crate::encoding::{base64url_decode, base64url_encode};
+use crate::fields::{
+    is_token_text, is_urn_uuid, jcs_hash, parse_utc, UnknownTerm, MAX_SAFE_INTEGER,
+};
 use crate::jcs;
+use crate::single_proof::{check_did_key_proof, ProofFailure};
 use crate::time::Timestamp;
 
 /// `type` of an envelope.
@@ -239,7 +240,7 @@ pub fn decode_header(value: &str) -> Result<Value, EnvelopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::urn_uuid_v4;
+    use crate::fields::urn_uuid_v4;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[9; 32])

@@ -5,11 +5,11 @@
 
 use serde_json::Value;
 
-use crate::consent::{check_single_proof, ProofFailure};
 use crate::data_integrity::{self, ProofOptions};
 use crate::did_key::DidKey;
 use crate::ed25519::{PublicKey, SigningKey};
 use crate::key_set::PublishedKey;
+use crate::single_proof::{check_single_proof, ProofFailure};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -23,10 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::consent::{
-    is_policy_version, vocabulary, ConsentError, Jurisdiction, Scope, VerifiedConsent,
-};
+use crate::consent::{is_policy_version, ConsentError, Jurisdiction, Scope, VerifiedConsent};
 use crate::digest::Sha256Digest;
+use crate::fields::vocabulary;
 use crate::jcs;
 use crate::time::Timestamp;
 
@@ -297,9 +296,10 @@ fn reason(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::{urn_uuid_v4, License, Price, Use};
+    use crate::consent::{License, Use};
     use crate::did_key::DidKey;
     use crate::ed25519::SigningKey;
+    use crate::fields::{urn_uuid_v4, Price};
     use serde_json::json;
 
     fn t(text: &str) -> Timestamp {

@@ -24,12 +24,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
 use crate::data_integrity::{self, ProofOptions};
 use crate::did_key::DidKey;
 use crate::digest::Sha256Digest;
 use crate::ed25519::SigningKey;
 use crate::envelope::is_media_type;
+use crate::fields::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
 use crate::key_set::PublishedKey;
 use crate::log_event::{self, LogEvent};
 use crate::platform_proof::{self, PlatformProofError};
@@ -389,7 +389,7 @@ pub fn mismatches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::urn_uuid_v4;
+    use crate::fields::urn_uuid_v4;
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()

@@ -5,8 +5,8 @@
 //! against a published key set.
 
 use fairtrain_core::consent::{
-    cawg_training_mining, sign_revocation, urn_uuid_v4, verify_consent, verify_revocation,
-    ConsentToken, Jurisdiction, License, Price, Scope, Use, VerifiedConsent,
+    cawg_training_mining, sign_revocation, verify_consent, verify_revocation, ConsentToken,
+    Jurisdiction, License, Scope, Use, VerifiedConsent,
 };
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
@@ -15,6 +15,7 @@ use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::envelope::{
     decode_header, encode_header, sign_envelope, verify_envelope, EnvelopeFields,
 };
+use fairtrain_core::fields::{urn_uuid_v4, Price};
 use fairtrain_core::key_set::{self, PublishedKey};
 use fairtrain_core::log_event;
 use fairtrain_core::policy::{evaluate, ConsentState, Contribution, Policy, Reason, Route};

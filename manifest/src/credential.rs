@@ -31,10 +31,11 @@
 //! one proof is by a published platform key ([`fairtrain_core::key_set`]) that
 //! was valid when it signed, and the issuer is that key's did:key.
 
-use fairtrain_core::consent::{is_urn_uuid, jcs_hash, Jurisdiction, MAX_SAFE_INTEGER};
+use fairtrain_core::consent::Jurisdiction;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::{is_urn_uuid, jcs_hash, MAX_SAFE_INTEGER};
 use fairtrain_core::json_shape::{credential, unsigned_difference, Credential};
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::log_event::{self, LogEvent};

@@ -4,11 +4,12 @@
 //! It is also a reference for what the Worker serves. Panics on misuse: test
 //! code only.
 
-use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, Jurisdiction, License, Scope, Use};
+use fairtrain_core::consent::{ConsentToken, Jurisdiction, License, Scope, Use};
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::log_event::{self, LogEvent};
 use fairtrain_core::policy::Route;
@@ -198,7 +199,7 @@ impl Fixture {
                 .sign(&creator_key(creator), t("2026-01-01T00:00:00Z"))
                 .expect("signing a test consent");
             let consent_hash =
-                fairtrain_core::consent::jcs_hash(&doc).expect("hashing a test consent");
+                fairtrain_core::fields::jcs_hash(&doc).expect("hashing a test consent");
             for (k, content_hash) in chunk.iter().enumerate() {
                 let i = j * per + k;
                 records.push(AssetRecord {

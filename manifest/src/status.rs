@@ -13,9 +13,9 @@
 //! Signed like the manifest (one `eddsa-jcs-2022` proof by a published
 //! platform key valid at the time), and parsed as strictly.
 
-use fairtrain_core::consent::is_urn_uuid;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::json_shape::unsigned_difference;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::time::Timestamp;
@@ -188,7 +188,7 @@ fn parse(doc: &Value) -> Result<StatusFields, ManifestError> {
 mod tests {
     use super::*;
     use crate::fixture::{platform, published_keys, t};
-    use fairtrain_core::consent::urn_uuid_v4;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn fields(revoked: usize) -> StatusFields {
         StatusFields {

@@ -99,7 +99,7 @@ pub struct VerifiedReport {
 /// SHA-256 of the JCS form of the signed report: what a log entry about the
 /// run names.
 pub fn report_hash(doc: &Value) -> Result<Sha256Digest, SettlementError> {
-    fairtrain_core::consent::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
+    fairtrain_core::fields::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
 }
 
 pub fn sign_report(
@@ -189,7 +189,7 @@ mod tests {
             assert_eq!(v.fields.is_clean(), n == 0);
             assert_eq!(
                 report_hash(&doc).unwrap(),
-                fairtrain_core::consent::jcs_hash(&doc).unwrap()
+                fairtrain_core::fields::jcs_hash(&doc).unwrap()
             );
             assert_eq!(doc["credentialSubject"].get("settlement_id").is_some(), s);
             assert_eq!(doc["validFrom"], doc["credentialSubject"]["checked_at"]);

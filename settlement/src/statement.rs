@@ -239,7 +239,7 @@ pub fn settlement_made_event(
 /// SHA-256 of the JCS form of the signed statement: what the log entry and
 /// creator statements name.
 pub fn statement_hash(doc: &Value) -> Result<Sha256Digest, SettlementError> {
-    fairtrain_core::consent::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
+    fairtrain_core::fields::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
 }
 
 /// A statement that verified against the platform's keys.

@@ -2,11 +2,12 @@
 //! consent tokens, envelopes and uploads, all made with the project's own
 //! core and httpsig crates (the same code the CLI uses).
 
-use fairtrain_core::consent::{sign_revocation, urn_uuid_v4, ConsentToken, License, Price};
+use fairtrain_core::consent::{sign_revocation, ConsentToken, License};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::{format_digest_header, Sha256Digest};
 use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
+use fairtrain_core::fields::{urn_uuid_v4, Price};
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{RequestParts, Signer};
 use serde_json::{json, Value};

@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use fairtrain_core::consent::jcs_hash;
 use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::jcs_hash;
 
 use crate::creator::{now, Creator, Terms};
 

@@ -4,7 +4,7 @@
 //! ([`fairtrain_core::consent`]), and the canonical time spelling of the
 //! strict rebuild check ([`fairtrain_core::json_shape`]).
 
-pub(crate) use fairtrain_core::consent::{
+pub(crate) use fairtrain_core::fields::{
     all_distinct, is_free_text, is_token_text, is_urn_uuid, parse_utc, MAX_SAFE_INTEGER,
 };
 pub(crate) use fairtrain_core::json_shape::parse_canonical_time;

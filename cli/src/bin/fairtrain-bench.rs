@@ -299,9 +299,10 @@ fn rand16() -> [u8; 16] {
 /// Upload throughput (MB/s) through the whole ingest path, next to a no-op
 /// endpoint that only drains the same body, in the same run.
 fn upload(base: &str, token: &str) {
-    use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, License, Price};
+    use fairtrain_core::consent::{ConsentToken, License};
     use fairtrain_core::did_key::DidKey;
     use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
+    use fairtrain_core::fields::{urn_uuid_v4, Price};
     use fairtrain_core::time::Timestamp;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

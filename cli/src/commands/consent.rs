@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
 use fairtrain_core::consent::{
-    cawg_training_mining, is_urn_uuid, sign_revocation, urn_uuid_v4, verify_consent,
-    verify_consent_document, ConsentError, ConsentToken, Jurisdiction, License, Price, Scope, Use,
-    VerifiedConsent, CAWG_TRAINING_MINING_LABEL,
+    cawg_training_mining, sign_revocation, verify_consent, verify_consent_document, ConsentError,
+    ConsentToken, Jurisdiction, License, Scope, Use, VerifiedConsent, CAWG_TRAINING_MINING_LABEL,
 };
+use fairtrain_core::fields::{is_urn_uuid, urn_uuid_v4, Price};
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 

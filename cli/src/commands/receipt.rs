@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
-use fairtrain_core::consent::is_urn_uuid;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::receipt::{verify_receipt, VerifiedReceipt};
 use serde_json::Value;
 

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{is_urn_uuid, Scope, VerifiedConsent};
+use fairtrain_core::consent::{Scope, VerifiedConsent};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::envelope::{
     encode_header, is_media_type, sign_envelope, verify_envelope, EnvelopeFields, HEADER_NAME,
 };
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::receipt::mismatches;
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
@@ -380,9 +381,10 @@ fn multipart(
 mod tests {
     use super::*;
     use crate::mock_platform::Mock;
-    use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, Jurisdiction, License, Price, Use};
+    use fairtrain_core::consent::{ConsentToken, Jurisdiction, License, Use};
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
+    use fairtrain_core::fields::{urn_uuid_v4, Price};
     use fairtrain_core::receipt::verify_receipt;
 
     struct Fixture {

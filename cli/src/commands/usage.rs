@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use fairtrain_core::consent::urn_uuid_v4;
 use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::jcs;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::log_event;
@@ -714,11 +714,11 @@ mod tests {
         assert_eq!(v, signed.verified);
         assert_eq!(v.report.events, events);
         assert_eq!(v.report.orchestrator, o.did().to_string());
-        assert!(fairtrain_core::consent::is_urn_uuid(&v.report.id));
+        assert!(fairtrain_core::fields::is_urn_uuid(&v.report.id));
         assert_eq!(v.report.created, now);
         assert_eq!(
             v.report_hash,
-            fairtrain_core::consent::jcs_hash(&doc).unwrap()
+            fairtrain_core::fields::jcs_hash(&doc).unwrap()
         );
         // Tampering after signing is caught by the same check.
         let mut changed = doc.clone();

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::envelope::{Envelope, EventType};
-use crate::consent::{is_token_text, is_urn_uuid};
+use crate::fields::{is_token_text, is_urn_uuid};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
