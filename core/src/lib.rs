@@ -26,4 +26,3 @@ pub mod receipt;
 pub mod registration;
 pub mod single_proof;
 pub mod time;
-pub mod webhook;

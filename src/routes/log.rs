@@ -99,7 +99,7 @@ pub async fn append(cx: &Cx, entries: Vec<log_event::Entry>) -> ApiResult<Append
     // Everything logged is also news for webhook subscribers.
     let outgoing: Vec<_> = entries
         .iter()
-        .filter_map(|e| fairtrain_core::webhook::from_log_event(&e.event, &e.hash))
+        .filter_map(|e| fairtrain_app::webhooks::from_log_event(&e.event, &e.hash))
         .collect();
     crate::webhooks::emit(cx, &outgoing).await;
     Ok(appended)

@@ -3,12 +3,12 @@
 //! Merkle proofs, and download assets through short-lived signed URLs that
 //! check consent again at download time.
 
+use fairtrain_app::webhooks::{EventType, Outgoing};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::encoding::base64url_encode;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::{EventType, Outgoing};
 use fairtrain_manifest::{
     Activity, AssetProof, AssetRecord, AssetsPage, ComposeRequest, ConsentsPage, DatasetTerms,
     ManifestFields, RevokedAsset, StatusFields, PAGE_SIZE,

@@ -1,7 +1,7 @@
 //! Recording and queueing outgoing events.
 
-use fairtrain_core::webhook::fanout::{delivery_id, subscribes};
-use fairtrain_core::webhook::Outgoing;
+use fairtrain_app::webhooks::fanout::{delivery_id, subscribes};
+use fairtrain_app::webhooks::Outgoing;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{console_error, BatchMessageBuilder, MessageBuilder};

@@ -22,9 +22,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::envelope::{Envelope, EventType};
-use crate::fields::{is_token_text, is_urn_uuid};
-use crate::time::Timestamp;
+use super::events::{Envelope, EventType};
+use fairtrain_core::fields::{is_token_text, is_urn_uuid};
+use fairtrain_core::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {
