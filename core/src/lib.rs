@@ -4,25 +4,19 @@
 //! wasm32 alike and unit-tests in seconds.
 
 pub mod api_key;
-pub mod consent;
 pub mod ct;
 pub mod data_integrity;
 pub mod did_key;
 pub mod digest;
 pub mod ed25519;
 pub mod encoding;
-pub mod envelope;
 pub mod fields;
 pub mod jcs;
 pub mod json_shape;
 pub mod key_set;
-pub mod log_event;
 pub mod money;
 pub mod platform_proof;
-pub mod policy;
 pub mod principal;
 pub mod problem;
-pub mod receipt;
-pub mod registration;
 pub mod single_proof;
 pub mod time;

@@ -31,14 +31,14 @@
 //! one proof is by a published platform key ([`fairtrain_core::key_set`]) that
 //! was valid when it signed, and the issuer is that key's did:key.
 
-use fairtrain_core::consent::Jurisdiction;
+use fairtrain_consent::consent::Jurisdiction;
+use fairtrain_consent::log_event::{self, LogEvent};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::fields::{is_urn_uuid, jcs_hash, MAX_SAFE_INTEGER};
 use fairtrain_core::json_shape::{credential, unsigned_difference, Credential};
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde::Deserialize;

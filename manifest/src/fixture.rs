@@ -4,15 +4,15 @@
 //! It is also a reference for what the Worker serves. Panics on misuse: test
 //! code only.
 
-use fairtrain_core::consent::{ConsentToken, Jurisdiction, License, Scope, Use};
+use fairtrain_consent::consent::{ConsentToken, Jurisdiction, License, Scope, Use};
+use fairtrain_consent::log_event::{self, LogEvent};
+use fairtrain_consent::policy::Route;
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
-use fairtrain_core::policy::Route;
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde_json::{json, Value};

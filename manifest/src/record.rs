@@ -11,9 +11,9 @@
 //! DIDs in their one spelling), so a parsed record has exactly one canonical
 //! form and one leaf hash.
 
+use fairtrain_consent::envelope::is_media_type;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::is_media_type;
 use fairtrain_core::fields::{is_urn_uuid, MAX_SAFE_INTEGER};
 use fairtrain_tlog::{leaf_hash, Hash};
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use fairtrain_core::consent::{Jurisdiction, Use, VerifiedConsent};
-use fairtrain_core::policy::Route;
+use fairtrain_consent::consent::{Jurisdiction, Use, VerifiedConsent};
+use fairtrain_consent::policy::Route;
 use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -130,11 +130,13 @@ pub fn check_consent_terms(
 mod tests {
     use super::*;
     use crate::fixture::{consent_token, t};
-    use fairtrain_core::consent::verify_consent_document;
+    use fairtrain_consent::consent::verify_consent_document;
     use fairtrain_core::digest::Sha256Digest;
     use serde_json::json;
 
-    fn consent(edit: impl FnOnce(&mut fairtrain_core::consent::ConsentToken)) -> VerifiedConsent {
+    fn consent(
+        edit: impl FnOnce(&mut fairtrain_consent::consent::ConsentToken),
+    ) -> VerifiedConsent {
         let mut token = consent_token(0, vec![Sha256Digest::of(b"a")]);
         edit(&mut token);
         let doc = token

@@ -10,7 +10,7 @@
 //! "data_residency": ["US", "CA"]
 //! ```
 
-use fairtrain_core::consent::{Jurisdiction, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
 use serde::{Deserialize, Serialize};
 
 use crate::text::{all_distinct, is_free_text, is_token_text};

@@ -35,12 +35,12 @@
 
 use std::collections::BTreeMap;
 
+use fairtrain_consent::log_event::{self, LogEvent};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::json_shape;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
 use fairtrain_core::money::Atto;
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;

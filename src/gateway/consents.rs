@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use fairtrain_core::consent::{verify_consent_document, VerifiedConsent};
+use fairtrain_consent::consent::{verify_consent_document, VerifiedConsent};
 use serde::Deserialize;
 
 use crate::context::Cx;

@@ -1,6 +1,6 @@
 //! Consent policies in D1: the current one, and whether a version exists.
 
-use fairtrain_core::policy::Policy;
+use fairtrain_consent::policy::Policy;
 use serde::Deserialize;
 
 use crate::context::Cx;

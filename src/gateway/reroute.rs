@@ -1,7 +1,7 @@
 //! Re-evaluating contributions when a consent or the policy changes.
 
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::policy::{evaluate, ConsentState, Contribution, Policy};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
+use fairtrain_consent::policy::{evaluate, ConsentState, Contribution, Policy};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
@@ -113,7 +113,7 @@ fn decide(
     policy: &Policy,
     row: &Row,
     stored: Option<&consents::Stored>,
-) -> ApiResult<fairtrain_core::policy::Decision> {
+) -> ApiResult<fairtrain_consent::policy::Decision> {
     let state = match stored {
         None
         | Some(consents::Stored {

@@ -3,12 +3,12 @@
 //! logged; a revocation re-routes the contributions that relied on it.
 //! Revocation is forward-only: it stops future use, it cannot untrain models.
 
-use fairtrain_core::consent::{
+use fairtrain_consent::consent::{
     cawg_training_mining, verify_consent, verify_revocation, ConsentError,
 };
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::jcs;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use serde::Deserialize;

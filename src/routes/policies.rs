@@ -1,8 +1,8 @@
 //! `/v1/policies`: consent policies, versioned. Publishing a version logs it
 //! and re-routes every contribution under the policy now in force.
 
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::policy::Policy;
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
+use fairtrain_consent::policy::Policy;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use serde::Deserialize;

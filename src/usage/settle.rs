@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use fairtrain_app::webhooks::{EventType, Outgoing};
+use fairtrain_consent::log_event;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::log_event;
 use fairtrain_core::money::format_major;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;

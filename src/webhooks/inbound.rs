@@ -9,8 +9,8 @@
 
 use fairtrain_app::webhooks::inbound::InboundEvent;
 use fairtrain_app::webhooks::{EventType, Outgoing};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};

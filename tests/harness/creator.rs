@@ -2,11 +2,11 @@
 //! consent tokens, envelopes and uploads, all made with the project's own
 //! core and httpsig crates (the same code the CLI uses).
 
-use fairtrain_core::consent::{sign_revocation, ConsentToken, License};
+use fairtrain_consent::consent::{sign_revocation, ConsentToken, License};
+use fairtrain_consent::envelope::{encode_header, sign_envelope, EnvelopeFields};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::{format_digest_header, Sha256Digest};
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
 use fairtrain_core::fields::{urn_uuid_v4, Price};
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{RequestParts, Signer};
@@ -67,7 +67,7 @@ impl Creator {
         assert_eq!(ch.status, 201, "{}", ch.text());
         let challenge = ch.json()["challenge"].as_str().unwrap().to_string();
         let signature =
-            fairtrain_core::registration::sign_registration(&c.key, &challenge).unwrap();
+            fairtrain_consent::registration::sign_registration(&c.key, &challenge).unwrap();
         let r = Req::post("/v1/creators")
             .json(&json!({ "did": c.did.to_string(), "challenge": challenge, "signature": signature,
                            "profile": { "display_name": "Test Creator", "email": "creator@example.com" } }))
@@ -224,7 +224,7 @@ pub fn publish_policy(w: &Worker, policy: &Value) -> Reply {
 pub fn seed_policy() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../core/tests/fixtures/policy-v2025.11.json"
+        "/../consent/tests/fixtures/policy-v2025.11.json"
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

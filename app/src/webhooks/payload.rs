@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use fairtrain_webhooks::message_id;
 
 use super::events::{Envelope, EventType};
+use fairtrain_consent::log_event::LogEvent;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::log_event::LogEvent;
 use fairtrain_core::time::Timestamp;
 
 /// The version of every `data` object (`data.v`).
@@ -183,7 +183,7 @@ pub fn from_log_event(event: &LogEvent, entry_hash: &Sha256Digest) -> Option<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairtrain_core::log_event::SCHEMA_VERSION;
+    use fairtrain_consent::log_event::SCHEMA_VERSION;
 
     fn at() -> Timestamp {
         Timestamp::parse_rfc3339("2026-11-22T10:00:00Z").unwrap()

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{Scope, VerifiedConsent};
-use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::{
+use fairtrain_consent::consent::{Scope, VerifiedConsent};
+use fairtrain_consent::envelope::{
     encode_header, is_media_type, sign_envelope, verify_envelope, EnvelopeFields, HEADER_NAME,
 };
+use fairtrain_consent::receipt::mismatches;
+use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::fields::is_urn_uuid;
-use fairtrain_core::receipt::mismatches;
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
@@ -381,11 +381,11 @@ fn multipart(
 mod tests {
     use super::*;
     use crate::mock_platform::Mock;
-    use fairtrain_core::consent::{ConsentToken, Jurisdiction, License, Use};
+    use fairtrain_consent::consent::{ConsentToken, Jurisdiction, License, Use};
+    use fairtrain_consent::receipt::verify_receipt;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
     use fairtrain_core::fields::{urn_uuid_v4, Price};
-    use fairtrain_core::receipt::verify_receipt;
 
     struct Fixture {
         dir: PathBuf,

@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
+use fairtrain_consent::log_event;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::jcs;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event;
 use fairtrain_core::platform_proof;
 use fairtrain_core::time::Timestamp;
 use fairtrain_usage::{

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{Jurisdiction, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::fields::is_urn_uuid;

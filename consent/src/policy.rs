@@ -24,10 +24,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::consent::{is_policy_version, ConsentError, Jurisdiction, Scope, VerifiedConsent};
-use crate::digest::Sha256Digest;
-use crate::fields::vocabulary;
-use crate::jcs;
-use crate::time::Timestamp;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::vocabulary;
+use fairtrain_core::jcs;
+use fairtrain_core::time::Timestamp;
 
 vocabulary! {
     /// Where the gateway sends a contribution.
@@ -297,9 +297,9 @@ fn reason(
 mod tests {
     use super::*;
     use crate::consent::{License, Use};
-    use crate::did_key::DidKey;
-    use crate::ed25519::SigningKey;
-    use crate::fields::{urn_uuid_v4, Price};
+    use fairtrain_core::did_key::DidKey;
+    use fairtrain_core::ed25519::SigningKey;
+    use fairtrain_core::fields::{urn_uuid_v4, Price};
     use serde_json::json;
 
     fn t(text: &str) -> Timestamp {

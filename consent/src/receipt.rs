@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Signed (`eddsa-jcs-2022`) by the platform's active key; verified against
-//! the published key set ([`crate::key_set`]): the proof's verification method
+//! the published key set ([`fairtrain_core::key_set`]): the proof's verification method
 //! must be a listed key's `id`, and the embedded log promise must verify the
 //! same way and name the receipt's log entry.
 //!
@@ -24,17 +24,17 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::data_integrity::{self, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
 use crate::envelope::is_media_type;
-use crate::fields::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
-use crate::key_set::PublishedKey;
 use crate::log_event::{self, LogEvent};
-use crate::platform_proof::{self, PlatformProofError};
 use crate::policy::{Reason, Route};
-use crate::time::Timestamp;
+use fairtrain_core::data_integrity::{self, ProofOptions};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
+use fairtrain_core::key_set::PublishedKey;
+use fairtrain_core::platform_proof::{self, PlatformProofError};
+use fairtrain_core::time::Timestamp;
 
 /// `type` of a receipt.
 pub const RECEIPT_TYPE: &str = "StorageReceipt";
@@ -338,7 +338,7 @@ fn check_platform_proof<'k>(
 }
 
 /// Verifies a storage receipt against the platform's published keys (from a
-/// key set that [`crate::key_set::verify`] accepted): shape, the receipt's
+/// key set that [`fairtrain_core::key_set::verify`] accepted): shape, the receipt's
 /// proof, and the embedded log promise's proof, both by listed keys valid at
 /// the time they were made.
 pub fn verify_receipt(
@@ -389,7 +389,7 @@ pub fn mismatches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::urn_uuid_v4;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()

@@ -15,17 +15,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::consent::Scope;
-use crate::data_integrity::{self, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
-use crate::encoding::{base64url_decode, base64url_encode};
-use crate::fields::{
+use fairtrain_core::data_integrity::{self, ProofOptions};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::encoding::{base64url_decode, base64url_encode};
+use fairtrain_core::fields::{
     is_token_text, is_urn_uuid, jcs_hash, parse_utc, UnknownTerm, MAX_SAFE_INTEGER,
 };
-use crate::jcs;
-use crate::single_proof::{check_did_key_proof, ProofFailure};
-use crate::time::Timestamp;
+use fairtrain_core::jcs;
+use fairtrain_core::single_proof::{check_did_key_proof, ProofFailure};
+use fairtrain_core::time::Timestamp;
 
 /// `type` of an envelope.
 pub const ENVELOPE_TYPE: &str = "ContributionEnvelope";
@@ -240,7 +240,7 @@ pub fn decode_header(value: &str) -> Result<Value, EnvelopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::urn_uuid_v4;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[9; 32])

@@ -30,16 +30,16 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::data_integrity::{self, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
-use crate::fields::{
+use fairtrain_core::data_integrity::{self, ProofOptions};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::{
     is_free_text, is_token_text, is_urn_uuid, jcs_hash, parse_utc, vocabulary, Price, UnknownTerm,
 };
-use crate::json_shape::VC_CONTEXT_V2;
-use crate::single_proof::{check_did_key_proof, ProofFailure};
-use crate::time::Timestamp;
+use fairtrain_core::json_shape::VC_CONTEXT_V2;
+use fairtrain_core::single_proof::{check_did_key_proof, ProofFailure};
+use fairtrain_core::time::Timestamp;
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const CREDENTIAL_TYPE: &str = "TrainingConsentCredential";
@@ -522,8 +522,8 @@ impl fmt::Display for VerifiedConsent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::urn_uuid_v4;
-    use crate::jcs;
+    use fairtrain_core::fields::urn_uuid_v4;
+    use fairtrain_core::jcs;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[7; 32])

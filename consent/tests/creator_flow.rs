@@ -4,24 +4,24 @@
 //! its wire header, the gateway's decision, and a platform receipt verified
 //! against a published key set.
 
-use fairtrain_core::consent::{
+use fairtrain_consent::consent::{
     cawg_training_mining, sign_revocation, verify_consent, verify_revocation, ConsentToken,
     Jurisdiction, License, Scope, Use, VerifiedConsent,
+};
+use fairtrain_consent::envelope::{
+    decode_header, encode_header, sign_envelope, verify_envelope, EnvelopeFields,
+};
+use fairtrain_consent::log_event;
+use fairtrain_consent::policy::{evaluate, ConsentState, Contribution, Policy, Reason, Route};
+use fairtrain_consent::receipt::{
+    mismatches, object_key, sign_receipt, verify_receipt, ReceiptFields, ReceiptLog,
 };
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::envelope::{
-    decode_header, encode_header, sign_envelope, verify_envelope, EnvelopeFields,
-};
 use fairtrain_core::fields::{urn_uuid_v4, Price};
 use fairtrain_core::key_set::{self, PublishedKey};
-use fairtrain_core::log_event;
-use fairtrain_core::policy::{evaluate, ConsentState, Contribution, Policy, Reason, Route};
-use fairtrain_core::receipt::{
-    mismatches, object_key, sign_receipt, verify_receipt, ReceiptFields, ReceiptLog,
-};
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
