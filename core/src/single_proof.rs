@@ -2,7 +2,7 @@
 //! `eddsa-jcs-2022` proof, for `assertionMethod`, by the key the document
 //! expects. Creator-signed documents expect their did:key
 //! ([`check_did_key_proof`]); platform-signed ones a published key
-//! ([`crate::platform_proof`]).
+//! ([`crate::signed_document`]).
 
 use serde_json::Value;
 

@@ -47,11 +47,12 @@ use fairtrain_tlog::Hash;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
+use crate::credential;
 use crate::error::{malformed, SettlementError};
 use crate::line::{usage_root, LedgerLine};
 use crate::payout::{currency_totals, CurrencyTotal, RawCurrencyTotal, RawPayout, StatementPayout};
 use crate::text::{all_distinct, check_safe, check_urn_uuid, hash, time};
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const SETTLEMENT_STATEMENT_TYPE: &str = "SettlementStatement";
@@ -258,7 +259,7 @@ pub fn sign_settlement(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 /// Verifies a signed statement against the platform's published keys (from
@@ -267,7 +268,7 @@ pub fn verify_settlement(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedSettlement, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedSettlement {
         fields: v.fields,
         issuer: v.issuer,
@@ -289,9 +290,9 @@ struct RawSubject {
     payouts: Vec<RawPayout>,
 }
 
-/// How a settlement statement is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<SettlementFields, DidKey> = Format {
+/// How a settlement statement is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<SettlementFields, DidKey, SettlementError> = Format {
     check: SettlementFields::check,
     unsigned: SettlementFields::to_unsigned,
     read,
@@ -524,7 +525,7 @@ mod tests {
     /// correctly signed statement whose arithmetic is wrong.
     fn resign(mut doc: Value) -> Value {
         doc.as_object_mut().unwrap().remove("proof");
-        fairtrain_core::platform_proof::sign(&doc, &platform(), t("2026-07-01T00:05:00Z")).unwrap()
+        fairtrain_core::signed_document::sign(&doc, &platform(), t("2026-07-01T00:05:00Z")).unwrap()
     }
 
     #[test]

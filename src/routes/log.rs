@@ -6,11 +6,10 @@
 //! (and, internally, every other part of the system's).
 
 use fairtrain_consent::log_event;
-use fairtrain_core::data_integrity::{self, ProofOptions};
-use fairtrain_core::did_key::DidKey;
 use fairtrain_core::encoding::base64_encode;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::{FieldError, ProblemType};
+use fairtrain_core::signed_document;
 use fairtrain_tlog::TilePath;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -155,10 +154,7 @@ pub fn promise(cx: &Cx, appended: &AppendResponse) -> ApiResult<Value> {
         "received_at": cx.now().format_rfc3339(),
         "include_by": include_by.format_rfc3339(),
     });
-    let signer = ring.active_signer();
-    let did = DidKey::from_public_key(signer.public_key());
-    data_integrity::sign(&statement, ProofOptions::assertion(&did, cx.now()), signer)
-        .map_err(ApiError::internal)
+    signed_document::sign(&statement, ring.active_signer(), cx.now()).map_err(ApiError::internal)
 }
 
 /// `GET /log/checkpoint` and `GET /log/tile/...`: straight from R2.

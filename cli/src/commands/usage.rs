@@ -21,7 +21,7 @@ use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::jcs;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::platform_proof;
+use fairtrain_core::signed_document;
 use fairtrain_core::time::Timestamp;
 use fairtrain_usage::{
     manifest_batches, sign_report, usage_recorded_event, verify_report, verify_usage_receipt,
@@ -371,7 +371,7 @@ pub fn check_answer(
             .and_then(|l| l.get("promise"))
             .filter(|p| p.is_object())
             .with_context(|| format!("report {id}: log entries without an inclusion promise"))?;
-        platform_proof::verify(promise, keys)
+        signed_document::verify_proof(promise, keys)
             .with_context(|| format!("report {id}: the log inclusion promise does not verify"))?;
         ensure!(
             promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
