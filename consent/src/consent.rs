@@ -522,7 +522,7 @@ impl fmt::Display for VerifiedConsent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairtrain_core::fields::urn_uuid_v4;
+    use crate::fixture::ConsentBuilder;
     use fairtrain_core::jcs;
 
     fn key() -> SigningKey {
@@ -534,26 +534,9 @@ mod tests {
     }
 
     fn token() -> ConsentToken {
-        ConsentToken {
-            id: urn_uuid_v4([1; 16]),
-            valid_from: t("2026-01-01T00:00:00Z"),
-            valid_until: t("2027-01-01T00:00:00Z"),
-            asset_hashes: vec![Sha256Digest::of(b"a"), Sha256Digest::of(b"b")],
-            allowed_uses: vec![Use::AiTraining, Use::DataMining],
-            commercial: true,
-            scopes: vec![Scope::PublicPosts],
-            jurisdiction: Jurisdiction::Us,
-            policy_version: "v2025.11".into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
+        ConsentBuilder::new()
+            .assets(vec![Sha256Digest::of(b"a"), Sha256Digest::of(b"b")])
+            .token()
     }
 
     fn signed() -> Value {

@@ -240,22 +240,14 @@ pub fn decode_header(value: &str) -> Result<Value, EnvelopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairtrain_core::fields::urn_uuid_v4;
+    use crate::fixture::EnvelopeBuilder;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[9; 32])
     }
 
     fn fields() -> EnvelopeFields {
-        EnvelopeFields {
-            content_hash: Sha256Digest::of(b"pixels"),
-            consent_id: urn_uuid_v4([3; 16]),
-            license: "CC-BY-4.0".into(),
-            media_type: "image/png".into(),
-            scope: Scope::PublicPosts,
-            size: 6,
-            timestamp: Timestamp::parse_rfc3339("2026-02-01T10:00:00Z").unwrap(),
-        }
+        EnvelopeBuilder::new().bytes(b"pixels").fields()
     }
 
     #[test]

@@ -8,10 +8,14 @@
 //! - [`policy`]: consent policies and the gateway's routing decision;
 //! - [`receipt`]: the platform's signed storage receipt;
 //! - [`log_event`]: the transparency log's events and entries;
-//! - [`registration`]: a creator's proof of control of their did:key.
+//! - [`registration`]: a creator's proof of control of their did:key;
+//! - `fixture` (feature `test-support`): consent token and envelope builders
+//!   for tests.
 
 pub mod consent;
 pub mod envelope;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fixture;
 pub mod log_event;
 pub mod policy;
 pub mod receipt;

@@ -296,10 +296,9 @@ fn reason(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::{License, Use};
-    use fairtrain_core::did_key::DidKey;
+    use crate::consent::Use;
+    use crate::fixture::ConsentBuilder;
     use fairtrain_core::ed25519::SigningKey;
-    use fairtrain_core::fields::{urn_uuid_v4, Price};
     use serde_json::json;
 
     fn t(text: &str) -> Timestamp {
@@ -327,28 +326,14 @@ mod tests {
     }
 
     fn consent(jurisdiction: Jurisdiction, scopes: Vec<Scope>, version: &str) -> VerifiedConsent {
-        VerifiedConsent {
-            id: urn_uuid_v4([1; 16]),
-            creator: DidKey::from_public_key(SigningKey::from_seed(&[1; 32]).public_key()),
-            asset_hashes: vec![Sha256Digest::of(b"asset")],
-            allowed_uses: vec![Use::AiTraining],
-            commercial: false,
-            scopes,
-            jurisdiction,
-            policy_version: version.into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0".into(),
-            },
-            valid_from: t("2026-01-01T00:00:00Z"),
-            valid_until: t("2027-01-01T00:00:00Z"),
-            consent_hash: Sha256Digest::of(b"token"),
-        }
+        ConsentBuilder::new()
+            .assets(vec![Sha256Digest::of(b"asset")])
+            .uses(vec![Use::AiTraining])
+            .commercial(false)
+            .scopes(scopes)
+            .jurisdiction(jurisdiction)
+            .policy_version(version)
+            .verified(&SigningKey::from_seed(&[1; 32]))
     }
 
     fn posts() -> Contribution {

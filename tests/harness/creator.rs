@@ -1,13 +1,15 @@
 //! A creator as tests drive one: a did:key, registration, signed requests,
 //! consent tokens, envelopes and uploads, all made with the project's own
-//! core and httpsig crates (the same code the CLI uses).
+//! crates (the same code the CLI uses; tokens and envelopes with the consent
+//! crate's fixture builders).
 
-use fairtrain_consent::consent::{sign_revocation, ConsentToken, License};
-use fairtrain_consent::envelope::{encode_header, sign_envelope, EnvelopeFields};
+use fairtrain_consent::consent::sign_revocation;
+use fairtrain_consent::envelope::encode_header;
+use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::{format_digest_header, Sha256Digest};
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::fields::{urn_uuid_v4, Price};
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{RequestParts, Signer};
 use serde_json::{json, Value};
@@ -102,28 +104,15 @@ impl Creator {
     }
 
     pub fn consent_token(&self, t: &Terms) -> Value {
-        ConsentToken {
-            id: urn_uuid_v4(random()),
-            valid_from: t.valid_from,
-            valid_until: t.valid_until,
-            asset_hashes: t.assets.clone(),
-            allowed_uses: t.uses.iter().map(|u| u.parse().unwrap()).collect(),
-            commercial: true,
-            scopes: t.scopes.iter().map(|s| s.parse().unwrap()).collect(),
-            jurisdiction: t.jurisdiction.parse().unwrap(),
-            policy_version: t.policy_version.clone(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
-        .sign(&self.key, now())
-        .unwrap()
+        ConsentBuilder::new()
+            .id(urn_uuid_v4(random()))
+            .valid(t.valid_from, t.valid_until)
+            .assets(t.assets.clone())
+            .uses(t.uses.iter().map(|u| u.parse().unwrap()).collect())
+            .scopes(t.scopes.iter().map(|s| s.parse().unwrap()).collect())
+            .jurisdiction(t.jurisdiction.parse().unwrap())
+            .policy_version(&t.policy_version)
+            .sign(&self.key, now())
     }
 
     /// Grant consent; returns the consent id.
@@ -153,19 +142,13 @@ impl Creator {
         scope: &str,
         media_type: &str,
     ) -> Value {
-        sign_envelope(
-            &EnvelopeFields {
-                content_hash,
-                consent_id: consent_id.into(),
-                license: "CC-BY-4.0".into(),
-                media_type: media_type.into(),
-                scope: scope.parse().unwrap(),
-                size,
-                timestamp: now(),
-            },
-            &self.key,
-        )
-        .unwrap()
+        EnvelopeBuilder::new()
+            .content(content_hash, size)
+            .consent_id(consent_id)
+            .media_type(media_type)
+            .scope(scope.parse().unwrap())
+            .timestamp(now())
+            .sign(&self.key)
     }
 
     /// A single-request upload of `bytes` whose envelope declares `declared`.

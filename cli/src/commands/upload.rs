@@ -381,11 +381,12 @@ fn multipart(
 mod tests {
     use super::*;
     use crate::mock_platform::Mock;
-    use fairtrain_consent::consent::{ConsentToken, Jurisdiction, License, Use};
+    use fairtrain_consent::consent::Use;
+    use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
     use fairtrain_consent::receipt::verify_receipt;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
-    use fairtrain_core::fields::{urn_uuid_v4, Price};
+    use fairtrain_core::fields::urn_uuid_v4;
 
     struct Fixture {
         dir: PathBuf,
@@ -414,28 +415,13 @@ mod tests {
         let file = dir.join("photo.png");
         std::fs::write(&file, bytes).unwrap();
         let now = Timestamp::now();
-        let token = ConsentToken {
-            id: urn_uuid_v4(crate::random::bytes::<16>().unwrap()),
-            valid_from: now,
-            valid_until: now.checked_add_seconds(86_400).unwrap(),
-            asset_hashes: vec![Sha256Digest::of(bytes)],
-            allowed_uses: vec![Use::AiTraining],
-            commercial: false,
-            scopes: vec![Scope::PublicPosts],
-            jurisdiction: Jurisdiction::Us,
-            policy_version: "v2025.11".into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
-        .sign(&key, now)
-        .unwrap();
+        let token = ConsentBuilder::new()
+            .id(urn_uuid_v4(crate::random::bytes::<16>().unwrap()))
+            .valid(now, now.checked_add_seconds(86_400).unwrap())
+            .assets(vec![Sha256Digest::of(bytes)])
+            .uses(vec![Use::AiTraining])
+            .commercial(false)
+            .sign(&key, now);
         let consent_file = dir.join("consent.json");
         write_json(&consent_file, &token).unwrap();
         let mock = Mock::start();
@@ -543,19 +529,11 @@ mod tests {
     }
 
     fn envelope_for(f: &Fixture, hashes: &Hashes) -> Value {
-        sign_envelope(
-            &EnvelopeFields {
-                content_hash: hashes.digest,
-                consent_id: f.consent_id.clone(),
-                license: "CC-BY-4.0".into(),
-                media_type: "image/png".into(),
-                scope: Scope::PublicPosts,
-                size: hashes.size,
-                timestamp: Timestamp::now(),
-            },
-            f.creator.key(),
-        )
-        .unwrap()
+        EnvelopeBuilder::new()
+            .content(hashes.digest, hashes.size)
+            .consent_id(&f.consent_id)
+            .timestamp(Timestamp::now())
+            .sign(f.creator.key())
     }
 
     fn no_sleep(_: Duration) {}
