@@ -14,7 +14,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::Scope;
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
@@ -26,6 +25,8 @@ use fairtrain_core::fields::{
 use fairtrain_core::jcs;
 use fairtrain_core::single_proof::{check_did_key_proof, ProofFailure};
 use fairtrain_core::time::Timestamp;
+
+use crate::consent::Scope;
 
 /// `type` of an envelope.
 pub const ENVELOPE_TYPE: &str = "ContributionEnvelope";

@@ -23,11 +23,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::consent::{is_policy_version, ConsentError, Jurisdiction, Scope, VerifiedConsent};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::fields::vocabulary;
 use fairtrain_core::jcs;
 use fairtrain_core::time::Timestamp;
+
+use crate::consent::{is_policy_version, ConsentError, Jurisdiction, Scope, VerifiedConsent};
 
 vocabulary! {
     /// Where the gateway sends a contribution.

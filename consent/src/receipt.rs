@@ -24,9 +24,6 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::envelope::is_media_type;
-use crate::log_event::{self, LogEvent};
-use crate::policy::{Reason, Route};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
@@ -34,6 +31,10 @@ use fairtrain_core::fields::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::signed_document::{self, SignedDocumentError};
 use fairtrain_core::time::Timestamp;
+
+use crate::envelope::is_media_type;
+use crate::log_event::{self, LogEvent};
+use crate::policy::{Reason, Route};
 
 /// `type` of a receipt.
 pub const RECEIPT_TYPE: &str = "StorageReceipt";

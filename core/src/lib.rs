@@ -1,4 +1,7 @@
-//! fairtrain-core: the logic the Worker and the `fairtrain` CLI share.
+//! fairtrain-core: the building blocks every other crate shares (hashing,
+//! canonical JSON, signatures, DIDs, time, money, keys, the shared field
+//! rules, platform-signed documents). Domains live in their own crates
+//! (`fairtrain-consent`, `fairtrain-manifest`, …).
 //!
 //! Nothing here depends on the Workers runtime, so it compiles natively and to
 //! wasm32 alike and unit-tests in seconds.

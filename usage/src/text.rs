@@ -1,7 +1,7 @@
 //! Field rules this crate's formats share. All but the length limit are
 //! fairtrain-core's own (imported, so one field means one thing in every
 //! signed document, and each rule has one copy): ids and text
-//! ([`fairtrain_consent::consent`]), and the canonical time spelling of the
+//! ([`fairtrain_core::fields`]), and the canonical time spelling of the
 //! strict rebuild check ([`fairtrain_core::json_shape`]).
 
 pub(crate) use fairtrain_core::fields::{

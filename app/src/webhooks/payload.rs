@@ -15,14 +15,13 @@
 //! `reconciliation.mismatch`) are built by the code that decides them, with
 //! an event id that names what they are about.
 
-use serde_json::{json, Value};
-
-use fairtrain_webhooks::message_id;
-
-use super::events::{Envelope, EventType};
 use fairtrain_consent::log_event::LogEvent;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
+use fairtrain_webhooks::message_id;
+use serde_json::{json, Value};
+
+use super::events::{Envelope, EventType};
 
 /// The version of every `data` object (`data.v`).
 pub const PAYLOAD_VERSION: u32 = 1;
