@@ -65,7 +65,7 @@ fn the_happy_path_ends_in_a_signed_receipt_and_the_log() {
     let r = creator.upload(w(), &data, &consent, "public_posts");
     assert_eq!(r.status, 201, "{}", r.text());
     let receipt = r.json();
-    let verified = fairtrain_core::receipt::verify_receipt(&receipt, &platform_keys(w()))
+    let verified = fairtrain_consent::receipt::verify_receipt(&receipt, &platform_keys(w()))
         .expect("receipt verifies");
     assert_eq!(receipt["content_hash"], Sha256Digest::of(&data).to_string());
     assert_eq!(receipt["size"], data.len());
@@ -75,7 +75,7 @@ fn the_happy_path_ends_in_a_signed_receipt_and_the_log() {
     // One changed byte and the receipt no longer verifies.
     let mut forged = receipt.clone();
     forged["route"] = json!("QUARANTINE_QUEUE");
-    assert!(fairtrain_core::receipt::verify_receipt(&forged, &platform_keys(w())).is_err());
+    assert!(fairtrain_consent::receipt::verify_receipt(&forged, &platform_keys(w())).is_err());
 
     // The ingest event reaches the log, provably, and carries no personal data.
     let entry_hash = receipt["log"]["entry_hash"].as_str().unwrap();
@@ -345,7 +345,7 @@ fn limits_oversize_and_media_types_are_explicit_problems() {
     );
     req = req.header(
         "Fairtrain-Envelope",
-        &fairtrain_core::envelope::encode_header(&env).unwrap(),
+        &fairtrain_consent::envelope::encode_header(&env).unwrap(),
     );
     req.send(w()).problem(415, "unsupported-media-type");
     // No envelope at all.
@@ -473,19 +473,19 @@ fn registration_needs_a_fresh_challenge_signed_by_the_key() {
     let ch = challenge(w());
     // Signed by another key.
     let other = fairtrain_core::ed25519::SigningKey::from_seed(&random());
-    let bad = fairtrain_core::registration::sign_registration(&other, &ch).unwrap();
+    let bad = fairtrain_consent::registration::sign_registration(&other, &ch).unwrap();
     Req::post("/v1/creators")
         .json(&json!({ "did": c.did.to_string(), "challenge": ch, "signature": bad }))
         .send(w())
         .problem(401, "invalid-signature");
     // The challenge was consumed by that attempt.
-    let good = fairtrain_core::registration::sign_registration(&c.key, &ch).unwrap();
+    let good = fairtrain_consent::registration::sign_registration(&c.key, &ch).unwrap();
     Req::post("/v1/creators")
         .json(&json!({ "did": c.did.to_string(), "challenge": ch, "signature": good }))
         .send(w())
         .problem(401, "invalid-signature");
     let ch = challenge(w());
-    let good = fairtrain_core::registration::sign_registration(&c.key, &ch).unwrap();
+    let good = fairtrain_consent::registration::sign_registration(&c.key, &ch).unwrap();
     assert_eq!(
         Req::post("/v1/creators")
             .json(&json!({ "did": c.did.to_string(), "challenge": ch, "signature": good }))
@@ -494,7 +494,7 @@ fn registration_needs_a_fresh_challenge_signed_by_the_key() {
         201
     );
     let ch = challenge(w());
-    let again = fairtrain_core::registration::sign_registration(&c.key, &ch).unwrap();
+    let again = fairtrain_consent::registration::sign_registration(&c.key, &ch).unwrap();
     Req::post("/v1/creators")
         .json(&json!({ "did": c.did.to_string(), "challenge": ch, "signature": again }))
         .send(w())

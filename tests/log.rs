@@ -270,7 +270,7 @@ fn appending_the_same_entry_twice_returns_the_first_index() {
 #[test]
 fn bad_appends_are_refused_and_change_nothing() {
     let good = event(&unique("refused"));
-    let good_hash = fairtrain_core::log_event::entry_from_json(&good)
+    let good_hash = fairtrain_consent::log_event::entry_from_json(&good)
         .unwrap()
         .hash
         .to_string();

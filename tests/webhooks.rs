@@ -7,13 +7,13 @@ use std::sync::OnceLock;
 use std::thread::sleep;
 use std::time::Duration;
 
-use fairtrain_core::webhook::message_id;
 use fairtrain_integration_tests::creator::{publish_policy, seed_policy, Creator, Terms};
 use fairtrain_integration_tests::market::{buyer, bytes, compose, contribute, dataset, key_id};
 use fairtrain_integration_tests::receiver::{
     now_s, send_standard, standard_signature, stripe_signature, Receiver,
 };
 use fairtrain_integration_tests::{unique, Req, Worker};
+use fairtrain_webhooks::message_id;
 use serde_json::{json, Value};
 
 fn w() -> &'static Worker {

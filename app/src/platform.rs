@@ -53,7 +53,7 @@ pub trait Ids {
     fn uuid(&self) -> Result<String> {
         let mut b = [0u8; 16];
         self.fill_random(&mut b)?;
-        Ok(fairtrain_core::consent::urn_uuid_v4(b)
+        Ok(fairtrain_core::fields::urn_uuid_v4(b)
             .trim_start_matches("urn:uuid:")
             .to_string())
     }

@@ -77,7 +77,7 @@ impl Settings {
             webhook_retry_schedule: development
                 .then(|| var("WEBHOOK_RETRY_SCHEDULE"))
                 .flatten()
-                .and_then(|s| fairtrain_core::webhook::retry::parse_schedule(&s)),
+                .and_then(|s| fairtrain_webhooks::retry::parse_schedule(&s)),
         }
     }
 }

@@ -169,7 +169,7 @@ fn a_revocation_by_someone_else_or_for_another_consent_is_refused() {
             .kind,
         Kind::Forbidden
     );
-    let other = ada.revocation(&fairtrain_core::consent::urn_uuid_v4([9; 16]), NOW);
+    let other = ada.revocation(&fairtrain_core::fields::urn_uuid_v4([9; 16]), NOW);
     assert_eq!(
         run(consents::revoke(&p, &ada.did(), &g.consent_id, &other))
             .unwrap_err()

@@ -12,17 +12,18 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use fairtrain_core::consent::{urn_uuid_v4, verify_consent, verify_revocation};
+use fairtrain_consent::consent::{verify_consent, verify_revocation};
+use fairtrain_consent::envelope::{decode_header, verify_envelope, VerifiedEnvelope};
+use fairtrain_consent::log_event;
+use fairtrain_consent::policy::{Reason, Route};
+use fairtrain_consent::receipt::{object_key, sign_receipt, ReceiptFields, ReceiptLog};
+use fairtrain_consent::registration::verify_registration;
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::envelope::{decode_header, verify_envelope, VerifiedEnvelope};
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event;
-use fairtrain_core::policy::{Reason, Route};
-use fairtrain_core::receipt::{object_key, sign_receipt, ReceiptFields, ReceiptLog};
-use fairtrain_core::registration::verify_registration;
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{Policy, RequestParts};
 use fairtrain_usage::{

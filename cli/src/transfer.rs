@@ -377,7 +377,7 @@ mod tests {
         );
         for ext in ["png", "svg", "md", "mov", "zzz"] {
             let mt = guess_media_type(Path::new(&format!("f.{ext}")));
-            assert!(fairtrain_core::envelope::is_media_type(mt), "{mt}");
+            assert!(fairtrain_consent::envelope::is_media_type(mt), "{mt}");
         }
     }
 }

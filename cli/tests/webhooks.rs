@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdout, Command, Stdio};
 
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::{
+use fairtrain_webhooks::{
     sign, SigningKey, WebhookSecret, WebhookSigningKey, HEADER_ID, HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
 };

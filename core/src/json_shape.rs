@@ -17,9 +17,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::VC_CONTEXT_V2;
 use crate::did_key::DidKey;
 use crate::time::Timestamp;
+
+/// The VC 2.0 base context, the only `@context` these credentials have.
+pub const VC_CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
 
 /// Where `found` first differs from `expected`, as a JSON pointer and what
 /// was expected there (`None`: identical). Members are compared by name (their

@@ -20,7 +20,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::consent::Price;
+use crate::fields::Price;
 
 /// Atto-units (10^-18) per minor unit.
 pub const ATTO_PER_MINOR: u128 = 1_000_000_000_000_000_000;
@@ -147,7 +147,7 @@ impl Rate {
 
 /// A decimal amount in major units (`"12.34"`) as atto minor units.
 pub fn parse_major(text: &str, minor_units: u8) -> Result<Atto, MoneyError> {
-    if !crate::consent::is_decimal(text) {
+    if !crate::fields::is_decimal(text) {
         return Err(MoneyError::NotDecimal(text.to_owned()));
     }
     let (int, frac) = text.split_once('.').unwrap_or((text, ""));

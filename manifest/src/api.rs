@@ -10,10 +10,10 @@
 //! The page and proof bodies are what `fairtrain manifest fetch` saves and
 //! verifies offline, so they are parsed strictly (unknown members refused).
 
-use fairtrain_core::consent::{Jurisdiction, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
+use fairtrain_consent::envelope::is_media_type;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::is_media_type;
 use fairtrain_tlog::Hash;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

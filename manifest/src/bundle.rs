@@ -3,7 +3,7 @@
 //! and every consent token it uses.
 //!
 //! Feed [`BundleCheck`] the consents first (each verified once, by the
-//! caller, with `fairtrain_core::consent::verify_consent_document`), then
+//! caller, with `fairtrain_consent::consent::verify_consent_document`), then
 //! the pages in order, then [`BundleCheck::finish`]. It checks that:
 //! - every page holds the right number of records, and its proof leads from
 //!   its records to the manifest's `assets_root`; all pages together rebuild
@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use fairtrain_core::consent::{ConsentError, VerifiedConsent};
+use fairtrain_consent::consent::{ConsentError, VerifiedConsent};
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_tlog::Hash;
 
@@ -293,7 +293,7 @@ mod tests {
     use crate::credential::verify_manifest;
     use crate::fixture::{Fixture, FixtureOptions};
     use crate::status::verify_status;
-    use fairtrain_core::consent::verify_consent_document;
+    use fairtrain_consent::consent::verify_consent_document;
 
     fn check(
         fx: &Fixture,

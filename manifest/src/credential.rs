@@ -31,19 +31,22 @@
 //! one proof is by a published platform key ([`fairtrain_core::key_set`]) that
 //! was valid when it signed, and the issuer is that key's did:key.
 
-use fairtrain_core::consent::{is_urn_uuid, jcs_hash, Jurisdiction, MAX_SAFE_INTEGER};
+use fairtrain_consent::consent::Jurisdiction;
+use fairtrain_consent::log_event::{self, LogEvent};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::json_shape::{credential, unsigned_difference, Credential};
+use fairtrain_core::fields::{is_urn_uuid, jcs_hash, MAX_SAFE_INTEGER};
+use fairtrain_core::json_shape::{credential, Credential};
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
+use fairtrain_core::signed_document::{
+    sign_document, verify_document, Format, SignedDocumentError,
+};
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::platform_proof;
 use crate::select::DatasetTerms;
 use crate::terms::{check_residency, DatasetLicense, TermsError, UsagePolicy};
 use crate::text::{is_free_text, is_token_text, parse_canonical_time};
@@ -73,6 +76,18 @@ pub enum ManifestError {
 
 fn malformed(what: impl Into<String>) -> ManifestError {
     ManifestError::Malformed(what.into())
+}
+
+impl From<SignedDocumentError> for ManifestError {
+    fn from(e: SignedDocumentError) -> Self {
+        match e {
+            SignedDocumentError::Malformed(m) => ManifestError::Malformed(m),
+            SignedDocumentError::UnknownKey(k) => ManifestError::UnknownKey(k),
+            SignedDocumentError::BadSignature => ManifestError::BadSignature,
+            SignedDocumentError::KeyNotValid(k) => ManifestError::KeyNotValid(k),
+            SignedDocumentError::IssuerMismatch => ManifestError::IssuerMismatch,
+        }
+    }
 }
 
 impl From<TermsError> for ManifestError {
@@ -246,11 +261,7 @@ pub fn sign_manifest(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, ManifestError> {
-    fields.check()?;
-    let issuer = DidKey::from_public_key(key.public_key());
-    let signed = platform_proof::sign(&fields.to_unsigned(&issuer), key, now)?;
-    parse(&signed)?;
-    Ok(signed)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 /// Verifies a signed manifest against the platform's published keys (from a
@@ -260,16 +271,12 @@ pub fn verify_manifest(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedManifest, ManifestError> {
-    let (fields, issuer) = parse(doc)?;
-    let (key, signed_at) = platform_proof::verify(doc, platform_keys)?;
-    if key.controller != issuer.to_string() {
-        return Err(ManifestError::IssuerMismatch);
-    }
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedManifest {
-        fields,
-        issuer,
-        signed_by: key.clone(),
-        signed_at,
+        fields: v.fields,
+        issuer: v.issuer,
+        signed_by: v.signed_by.clone(),
+        signed_at: v.signed_at,
         manifest_hash: manifest_hash(doc)?,
     })
 }
@@ -327,9 +334,16 @@ fn time(name: &str, text: &str) -> Result<Timestamp, ManifestError> {
     })
 }
 
-/// Everything but the signature: the typed fields and the issuer, and the
-/// document must be exactly what they build.
-fn parse(doc: &Value) -> Result<(ManifestFields, DidKey), ManifestError> {
+/// How a manifest is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<ManifestFields, DidKey, ManifestError> = Format {
+    check: ManifestFields::check,
+    unsigned: ManifestFields::to_unsigned,
+    read,
+};
+
+/// The typed fields and the issuer, read strictly.
+fn read(doc: &Value) -> Result<(ManifestFields, DidKey), ManifestError> {
     if !doc.is_object() {
         return Err(malformed("a manifest must be a JSON object"));
     }
@@ -358,10 +372,6 @@ fn parse(doc: &Value) -> Result<(ManifestFields, DidKey), ManifestError> {
             ended_at: time("endedAtTime", &g.ended)?,
         },
     };
-    fields.check()?;
-    if let Some(at) = unsigned_difference(&fields.to_unsigned(&issuer), doc) {
-        return Err(malformed(at));
-    }
     Ok((fields, issuer))
 }
 
@@ -587,7 +597,9 @@ mod tests {
         doc["credentialSubject"]["provenance"]["wasAttributedTo"] = json!(rogue_did);
         doc["credentialSubject"]["provenance"]["wasGeneratedBy"]["wasAssociatedWith"] =
             json!(rogue_did);
-        let doc = platform_proof::sign(&doc, &platform(), t("2026-06-01T00:00:01Z")).unwrap();
+        let doc =
+            fairtrain_core::signed_document::sign(&doc, &platform(), t("2026-06-01T00:00:01Z"))
+                .unwrap();
         assert_eq!(
             verify_manifest(&doc, &published_keys()),
             Err(ManifestError::IssuerMismatch)

@@ -4,14 +4,16 @@
 //! It is also a reference for what the Worker serves. Panics on misuse: test
 //! code only.
 
-use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, Jurisdiction, License, Scope, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
+use fairtrain_consent::fixture::ConsentBuilder;
+use fairtrain_consent::log_event::{self, LogEvent};
+use fairtrain_consent::policy::Route;
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
-use fairtrain_core::policy::Route;
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde_json::{json, Value};
@@ -74,32 +76,18 @@ fn id(seed: u8, kind: u8, n: usize) -> String {
 }
 
 /// A consent by creator `creator` for `asset_hashes`: AI training and data
-/// mining, commercial, jurisdiction US (even creators) or CA (odd).
-pub fn consent_token(creator: u8, asset_hashes: Vec<Sha256Digest>) -> ConsentToken {
-    ConsentToken {
-        id: id(0, b'c', creator as usize),
-        valid_from: t("2026-01-01T00:00:00Z"),
-        valid_until: t("2028-01-01T00:00:00Z"),
-        asset_hashes,
-        allowed_uses: vec![Use::AiTraining, Use::DataMining],
-        commercial: true,
-        scopes: vec![Scope::PublicPosts],
-        jurisdiction: if creator % 2 == 0 {
+/// mining, commercial, valid 2026-2027, jurisdiction US (even creators) or
+/// CA (odd).
+pub fn consent(creator: u8, asset_hashes: Vec<Sha256Digest>) -> ConsentBuilder {
+    ConsentBuilder::new()
+        .id(id(0, b'c', creator as usize))
+        .valid_until(t("2028-01-01T00:00:00Z"))
+        .assets(asset_hashes)
+        .jurisdiction(if creator % 2 == 0 {
             Jurisdiction::Us
         } else {
             Jurisdiction::Ca
-        },
-        policy_version: "v2025.11".into(),
-        license: License {
-            id: "CC-BY-4.0".into(),
-            terms: None,
-        },
-        price: Price {
-            currency: "USD".into(),
-            minor_units: 2,
-            per_use: "0.0005".into(),
-        },
-    }
+        })
 }
 
 /// The manifest's fields for `asset_count` assets with root `root`:
@@ -190,15 +178,14 @@ impl Fixture {
         let mut records = Vec::with_capacity(n);
         for (j, chunk) in hashes.chunks(per).enumerate() {
             let creator = (j % 5) as u8;
-            let mut token = consent_token(creator, chunk.to_vec());
-            token.id = id(seed, b'c', j);
-            token.commercial = options.commercial_consents;
-            token.valid_until = t(options.consents_valid_until);
-            let doc = token
-                .sign(&creator_key(creator), t("2026-01-01T00:00:00Z"))
-                .expect("signing a test consent");
+            let consent_id = id(seed, b'c', j);
+            let doc = consent(creator, chunk.to_vec())
+                .id(&consent_id)
+                .commercial(options.commercial_consents)
+                .valid_until(t(options.consents_valid_until))
+                .sign(&creator_key(creator), t("2026-01-01T00:00:00Z"));
             let consent_hash =
-                fairtrain_core::consent::jcs_hash(&doc).expect("hashing a test consent");
+                fairtrain_core::fields::jcs_hash(&doc).expect("hashing a test consent");
             for (k, content_hash) in chunk.iter().enumerate() {
                 let i = j * per + k;
                 records.push(AssetRecord {
@@ -206,7 +193,7 @@ impl Fixture {
                     size: 1000 + i as u64,
                     media_type: "image/png".into(),
                     creator: did(creator).to_string(),
-                    consent_id: token.id.clone(),
+                    consent_id: consent_id.clone(),
                     consent_hash,
                     receipt_id: id(seed, b'r', i),
                     log_entry_hash: Sha256Digest::of(b"set below"),

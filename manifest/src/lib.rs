@@ -22,7 +22,6 @@ pub mod bundle;
 pub mod credential;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fixture;
-mod platform_proof;
 pub mod record;
 pub mod select;
 pub mod status;

@@ -11,10 +11,10 @@
 //! DIDs in their one spelling), so a parsed record has exactly one canonical
 //! form and one leaf hash.
 
-use fairtrain_core::consent::{is_urn_uuid, MAX_SAFE_INTEGER};
+use fairtrain_consent::envelope::is_media_type;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::is_media_type;
+use fairtrain_core::fields::{is_urn_uuid, MAX_SAFE_INTEGER};
 use fairtrain_tlog::{leaf_hash, Hash};
 use serde::{Deserialize, Serialize};
 
@@ -136,8 +136,8 @@ pub fn leaf_hashes(records: &[AssetRecord]) -> Result<Vec<Hash>, RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairtrain_core::consent::urn_uuid_v4;
     use fairtrain_core::ed25519::SigningKey;
+    use fairtrain_core::fields::urn_uuid_v4;
     use fairtrain_core::jcs;
     use serde_json::json;
 

@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use fairtrain_core::consent::{Jurisdiction, Use, VerifiedConsent};
-use fairtrain_core::policy::Route;
+use fairtrain_consent::consent::{Jurisdiction, Use, VerifiedConsent};
+use fairtrain_consent::policy::Route;
 use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -129,18 +129,13 @@ pub fn check_consent_terms(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{consent_token, t};
-    use fairtrain_core::consent::verify_consent_document;
+    use crate::fixture::{consent, creator_key, t};
+    use fairtrain_consent::fixture::ConsentBuilder;
     use fairtrain_core::digest::Sha256Digest;
     use serde_json::json;
 
-    fn consent(edit: impl FnOnce(&mut fairtrain_core::consent::ConsentToken)) -> VerifiedConsent {
-        let mut token = consent_token(0, vec![Sha256Digest::of(b"a")]);
-        edit(&mut token);
-        let doc = token
-            .sign(&crate::fixture::creator_key(0), t("2026-01-01T00:00:00Z"))
-            .unwrap();
-        verify_consent_document(&doc).unwrap()
+    fn verified(edit: impl FnOnce(ConsentBuilder) -> ConsentBuilder) -> VerifiedConsent {
+        edit(consent(0, vec![Sha256Digest::of(b"a")])).verified(&creator_key(0))
     }
 
     fn terms() -> DatasetTerms {
@@ -163,7 +158,7 @@ mod tests {
 
     #[test]
     fn rules_in_order() {
-        let ok = candidate(Some(consent(|_| {})));
+        let ok = candidate(Some(verified(|c| c)));
         assert_eq!(select(&ok, &terms(), t(NOW)), Ok(()));
 
         let mut c = ok.clone();
@@ -191,12 +186,12 @@ mod tests {
         let mut more = terms();
         more.allowed_uses.push(Use::AiInference);
         assert_eq!(select(&ok, &more, t(NOW)), Err(Exclusion::UseNotAllowed));
-        let c = candidate(Some(consent(|tok| tok.commercial = false)));
+        let c = candidate(Some(verified(|c| c.commercial(false))));
         assert_eq!(select(&c, &terms(), t(NOW)), Err(Exclusion::NotCommercial));
         let mut research = terms();
         research.commercial = false;
         assert_eq!(select(&c, &research, t(NOW)), Ok(()));
-        let c = candidate(Some(consent(|tok| tok.jurisdiction = Jurisdiction::Eu)));
+        let c = candidate(Some(verified(|c| c.jurisdiction(Jurisdiction::Eu))));
         assert_eq!(
             select(&c, &terms(), t(NOW)),
             Err(Exclusion::JurisdictionNotInResidency)

@@ -13,17 +13,16 @@
 //! Signed like the manifest (one `eddsa-jcs-2022` proof by a published
 //! platform key valid at the time), and parsed as strictly.
 
-use fairtrain_core::consent::is_urn_uuid;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::json_shape::unsigned_difference;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::key_set::PublishedKey;
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::credential::ManifestError;
-use crate::platform_proof;
 use crate::text::{all_distinct, parse_canonical_time};
 
 /// `type` of a status document.
@@ -106,10 +105,7 @@ pub fn sign_status(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, ManifestError> {
-    fields.check()?;
-    let signed = platform_proof::sign(&fields.to_unsigned(), key, now)?;
-    parse(&signed)?;
-    Ok(signed)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 /// Verifies a status document against the platform's published keys.
@@ -117,12 +113,11 @@ pub fn verify_status(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedStatus, ManifestError> {
-    let fields = parse(doc)?;
-    let (key, signed_at) = platform_proof::verify(doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedStatus {
-        fields,
-        signed_by: key.clone(),
-        signed_at,
+        fields: v.fields,
+        signed_by: v.signed_by.clone(),
+        signed_at: v.signed_at,
     })
 }
 
@@ -148,7 +143,15 @@ struct RawRevoked {
     revoked_at: String,
 }
 
-fn parse(doc: &Value) -> Result<StatusFields, ManifestError> {
+/// How a status is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<StatusFields, (), ManifestError> = Format {
+    check: StatusFields::check,
+    unsigned: |fields, ()| fields.to_unsigned(),
+    read,
+};
+
+fn read(doc: &Value) -> Result<(StatusFields, ()), ManifestError> {
     let malformed = |what: String| ManifestError::Malformed(what);
     if !doc.is_object() {
         return Err(malformed("a manifest status must be a JSON object".into()));
@@ -177,18 +180,14 @@ fn parse(doc: &Value) -> Result<StatusFields, ManifestError> {
             .collect::<Result<_, ManifestError>>()?,
         as_of: time("as_of", &raw.as_of)?,
     };
-    fields.check()?;
-    if let Some(at) = unsigned_difference(&fields.to_unsigned(), doc) {
-        return Err(malformed(at));
-    }
-    Ok(fields)
+    Ok((fields, ()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixture::{platform, published_keys, t};
-    use fairtrain_core::consent::urn_uuid_v4;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn fields(revoked: usize) -> StatusFields {
         StatusFields {

@@ -10,14 +10,14 @@
 //! "data_residency": ["US", "CA"]
 //! ```
 
-use fairtrain_core::consent::{Jurisdiction, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
 use serde::{Deserialize, Serialize};
 
-use crate::text::{all_distinct, is_decimal, is_free_text, is_token_text};
+use crate::text::{all_distinct, is_free_text, is_token_text};
 
-/// The price per use: the consent token's own type (amounts as decimal
-/// strings, never floats).
-pub use fairtrain_core::consent::Price;
+/// The price per use: the consent token's own type, a core field (amounts as
+/// decimal strings, never floats).
+pub use fairtrain_core::fields::Price;
 
 /// Dataset terms that break the rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,18 +97,7 @@ impl UsagePolicy {
 /// The consent token's price rules: three uppercase letters, 0-6 minor
 /// units, a non-negative decimal string.
 pub fn check_price(price: &Price) -> Result<(), TermsError> {
-    if price.currency.len() != 3 || !price.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(invalid("price.currency must be three uppercase letters"));
-    }
-    if price.minor_units > 6 {
-        return Err(invalid("price.minor_units must be 0-6"));
-    }
-    if !is_decimal(&price.per_use) {
-        return Err(invalid(
-            "price.per_use must be a non-negative decimal string like \"0.0005\"",
-        ));
-    }
-    Ok(())
+    price.check().map_err(invalid)
 }
 
 /// Where the dataset's contributors may be: at least one jurisdiction, each once.

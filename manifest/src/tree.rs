@@ -190,10 +190,10 @@ pub fn verify_asset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairtrain_core::consent::urn_uuid_v4;
     use fairtrain_core::did_key::DidKey;
     use fairtrain_core::digest::Sha256Digest;
     use fairtrain_core::ed25519::SigningKey;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn records(n: u64) -> Vec<AssetRecord> {
         let creator =

@@ -43,7 +43,7 @@ use fairtrain_tlog::Hash;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
+use crate::credential;
 use crate::error::{malformed, SettlementError};
 use crate::line::{verify_line_proof, LedgerLine, UsageTree};
 use crate::payout::{RawPayout, StatementPayout};
@@ -53,6 +53,7 @@ use crate::statement::{
 use crate::text::{
     all_distinct, check_did_key, check_safe, check_urn_uuid, hash, strictly_ascending,
 };
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const CREATOR_STATEMENT_TYPE: &str = "CreatorStatement";
@@ -270,7 +271,7 @@ pub fn sign_creator_statement(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 /// Verifies a creator statement (see the module docs); with
@@ -280,7 +281,7 @@ pub fn verify_creator_statement(
     settlement_statement: Option<&Value>,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedCreatorStatement, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     let settlement = match settlement_statement {
         None => None,
         Some(s) => {
@@ -318,9 +319,9 @@ struct RawProvenLine {
     proof: Vec<String>,
 }
 
-/// How a creator statement is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<CreatorStatementFields, DidKey> = Format {
+/// How a creator statement is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<CreatorStatementFields, DidKey, SettlementError> = Format {
     check: CreatorStatementFields::check,
     unsigned: CreatorStatementFields::to_unsigned,
     read,
@@ -394,7 +395,7 @@ mod tests {
     /// Signs `doc` as the platform without any of the crate's checks.
     fn resign(mut doc: Value) -> Value {
         doc.as_object_mut().unwrap().remove("proof");
-        fairtrain_core::platform_proof::sign(&doc, &platform(), t("2026-07-02T00:00:00Z")).unwrap()
+        fairtrain_core::signed_document::sign(&doc, &platform(), t("2026-07-02T00:00:00Z")).unwrap()
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the crate: the Worker maps each variant to one problem detail (RFC 9457).
 
 use fairtrain_core::money::MoneyError;
-use fairtrain_core::platform_proof::PlatformProofError;
+use fairtrain_core::signed_document::SignedDocumentError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettlementError {
@@ -55,13 +55,14 @@ impl From<MoneyError> for SettlementError {
     }
 }
 
-impl From<PlatformProofError> for SettlementError {
-    fn from(e: PlatformProofError) -> Self {
+impl From<SignedDocumentError> for SettlementError {
+    fn from(e: SignedDocumentError) -> Self {
         match e {
-            PlatformProofError::Malformed(m) => SettlementError::Malformed(m),
-            PlatformProofError::UnknownKey(k) => SettlementError::UnknownKey(k),
-            PlatformProofError::BadSignature => SettlementError::BadSignature,
-            PlatformProofError::KeyNotValid(k) => SettlementError::KeyNotValid(k),
+            SignedDocumentError::Malformed(m) => SettlementError::Malformed(m),
+            SignedDocumentError::UnknownKey(k) => SettlementError::UnknownKey(k),
+            SignedDocumentError::BadSignature => SettlementError::BadSignature,
+            SignedDocumentError::KeyNotValid(k) => SettlementError::KeyNotValid(k),
+            SignedDocumentError::IssuerMismatch => SettlementError::IssuerMismatch,
         }
     }
 }

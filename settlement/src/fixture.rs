@@ -1,9 +1,9 @@
 //! Test keys and lines. Panics on misuse: test code only.
 
-use fairtrain_core::consent::urn_uuid_v4;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::money::Atto;
 use fairtrain_core::time::Timestamp;

@@ -41,13 +41,14 @@ use fairtrain_tlog::Hash;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
+use crate::credential;
 use crate::error::{malformed, SettlementError};
 use crate::line::{usage_root, LedgerLine};
 use crate::text::{
     all_distinct, check_currency, check_safe, check_token, check_urn_uuid, hash, is_free_text,
     strictly_ascending,
 };
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const MODEL_PASSPORT_TYPE: &str = "ModelPassport";
@@ -242,14 +243,14 @@ pub fn sign_passport(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 pub fn verify_passport(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedPassport, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedPassport {
         fields: v.fields,
         issuer: v.issuer,
@@ -278,9 +279,9 @@ struct RawCheckpoint {
     root_hash: String,
 }
 
-/// How a model passport is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<PassportFields, DidKey> = Format {
+/// How a model passport is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<PassportFields, DidKey, SettlementError> = Format {
     check: PassportFields::check,
     unsigned: PassportFields::to_unsigned,
     read,
@@ -415,7 +416,7 @@ mod tests {
             let mut changed = doc.clone();
             changed.pointer_mut(parent).unwrap()[name] = value;
             changed.as_object_mut().unwrap().remove("proof");
-            let resigned = fairtrain_core::platform_proof::sign(
+            let resigned = fairtrain_core::signed_document::sign(
                 &changed,
                 &platform(),
                 t("2026-07-02T00:00:00Z"),

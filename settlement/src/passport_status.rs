@@ -22,9 +22,9 @@ use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
 use crate::error::{malformed, SettlementError};
 use crate::text::{all_distinct, check_token, check_urn_uuid, time};
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// `type` of a passport status document.
 pub const PASSPORT_STATUS_TYPE: &str = "ModelPassportStatus";
@@ -98,14 +98,14 @@ pub fn sign_passport_status(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 pub fn verify_passport_status(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedPassportStatus, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedPassportStatus {
         fields: v.fields,
         signed_by: v.signed_by.clone(),
@@ -136,9 +136,9 @@ struct RawRevoked {
     manifest_id: String,
 }
 
-/// How a passport status is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<PassportStatusFields, ()> = Format {
+/// How a passport status is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<PassportStatusFields, (), SettlementError> = Format {
     check: PassportStatusFields::check,
     unsigned: |fields, ()| fields.to_unsigned(),
     read,

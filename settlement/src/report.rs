@@ -27,10 +27,11 @@ use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
+use crate::credential;
 use crate::error::{malformed, SettlementError};
 use crate::reconcile::Mismatch;
 use crate::text::{all_distinct, check_token, check_urn_uuid, time};
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const RECONCILIATION_REPORT_TYPE: &str = "ReconciliationReport";
@@ -99,7 +100,7 @@ pub struct VerifiedReport {
 /// SHA-256 of the JCS form of the signed report: what a log entry about the
 /// run names.
 pub fn report_hash(doc: &Value) -> Result<Sha256Digest, SettlementError> {
-    fairtrain_core::consent::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
+    fairtrain_core::fields::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
 }
 
 pub fn sign_report(
@@ -107,14 +108,14 @@ pub fn sign_report(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 pub fn verify_report(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedReport, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedReport {
         fields: v.fields,
         issuer: v.issuer,
@@ -134,9 +135,9 @@ struct RawSubject {
     mismatches: Vec<Mismatch>,
 }
 
-/// How a reconciliation report is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<ReportFields, DidKey> = Format {
+/// How a reconciliation report is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<ReportFields, DidKey, SettlementError> = Format {
     check: ReportFields::check,
     unsigned: ReportFields::to_unsigned,
     read,
@@ -189,7 +190,7 @@ mod tests {
             assert_eq!(v.fields.is_clean(), n == 0);
             assert_eq!(
                 report_hash(&doc).unwrap(),
-                fairtrain_core::consent::jcs_hash(&doc).unwrap()
+                fairtrain_core::fields::jcs_hash(&doc).unwrap()
             );
             assert_eq!(doc["credentialSubject"].get("settlement_id").is_some(), s);
             assert_eq!(doc["validFrom"], doc["credentialSubject"]["checked_at"]);
@@ -236,7 +237,7 @@ mod tests {
             let mut changed = doc.clone();
             changed.pointer_mut(parent).unwrap()[name] = value;
             changed.as_object_mut().unwrap().remove("proof");
-            let resigned = fairtrain_core::platform_proof::sign(
+            let resigned = fairtrain_core::signed_document::sign(
                 &changed,
                 &platform(),
                 t("2026-07-02T03:00:01Z"),

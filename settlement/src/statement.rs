@@ -35,23 +35,24 @@
 
 use std::collections::BTreeMap;
 
+use fairtrain_consent::log_event::{self, LogEvent};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
 use fairtrain_core::json_shape;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
 use fairtrain_core::money::Atto;
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::credential::{self, Format};
+use crate::credential;
 use crate::error::{malformed, SettlementError};
 use crate::line::{usage_root, LedgerLine};
 use crate::payout::{currency_totals, CurrencyTotal, RawCurrencyTotal, RawPayout, StatementPayout};
 use crate::text::{all_distinct, check_safe, check_urn_uuid, hash, time};
+use fairtrain_core::signed_document::{sign_document, verify_document, Format};
 
 /// The credential's own type (besides `VerifiableCredential`).
 pub const SETTLEMENT_STATEMENT_TYPE: &str = "SettlementStatement";
@@ -239,7 +240,7 @@ pub fn settlement_made_event(
 /// SHA-256 of the JCS form of the signed statement: what the log entry and
 /// creator statements name.
 pub fn statement_hash(doc: &Value) -> Result<Sha256Digest, SettlementError> {
-    fairtrain_core::consent::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
+    fairtrain_core::fields::jcs_hash(doc).map_err(|e| malformed(e.to_string()))
 }
 
 /// A statement that verified against the platform's keys.
@@ -258,7 +259,7 @@ pub fn sign_settlement(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, SettlementError> {
-    credential::sign(&FORMAT, &fields, key, now)
+    sign_document(&FORMAT, &fields, key, now)
 }
 
 /// Verifies a signed statement against the platform's published keys (from
@@ -267,7 +268,7 @@ pub fn verify_settlement(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedSettlement, SettlementError> {
-    let v = credential::verify(&FORMAT, doc, platform_keys)?;
+    let v = verify_document(&FORMAT, doc, platform_keys)?;
     Ok(VerifiedSettlement {
         fields: v.fields,
         issuer: v.issuer,
@@ -289,9 +290,9 @@ struct RawSubject {
     payouts: Vec<RawPayout>,
 }
 
-/// How a settlement statement is checked, built and read; [`credential`] does
-/// the rest.
-const FORMAT: Format<SettlementFields, DidKey> = Format {
+/// How a settlement statement is checked, built and read; [`fairtrain_core::signed_document`]
+/// does the rest.
+const FORMAT: Format<SettlementFields, DidKey, SettlementError> = Format {
     check: SettlementFields::check,
     unsigned: SettlementFields::to_unsigned,
     read,
@@ -524,7 +525,7 @@ mod tests {
     /// correctly signed statement whose arithmetic is wrong.
     fn resign(mut doc: Value) -> Value {
         doc.as_object_mut().unwrap().remove("proof");
-        fairtrain_core::platform_proof::sign(&doc, &platform(), t("2026-07-01T00:05:00Z")).unwrap()
+        fairtrain_core::signed_document::sign(&doc, &platform(), t("2026-07-01T00:05:00Z")).unwrap()
     }
 
     #[test]

@@ -3,15 +3,15 @@
 //! and each rule has one copy), wrapped to name the field in this crate's
 //! errors.
 
-use fairtrain_core::consent::{is_urn_uuid, MAX_SAFE_INTEGER};
 use fairtrain_core::did_key::DidKey;
+use fairtrain_core::fields::{is_urn_uuid, MAX_SAFE_INTEGER};
 use fairtrain_core::json_shape::parse_canonical_time;
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 
 use crate::error::{malformed, SettlementError};
 
-pub(crate) use fairtrain_core::consent::{all_distinct, is_free_text, is_token_text};
+pub(crate) use fairtrain_core::fields::{all_distinct, is_free_text, is_token_text};
 
 /// Longest id or label (event ids, model ids, run ids): the log's text limit.
 pub(crate) const MAX_ID_LEN: usize = 200;

@@ -8,15 +8,15 @@
 //! gateway routes the contribution, the event is logged and the platform
 //! signs a storage receipt.
 
-use fairtrain_core::consent::{verify_consent, ConsentError, VerifiedConsent};
+use fairtrain_consent::consent::{verify_consent, ConsentError, VerifiedConsent};
+use fairtrain_consent::envelope::{verify_envelope, VerifiedEnvelope};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
+use fairtrain_consent::policy::{evaluate, ConsentState, Contribution};
+use fairtrain_consent::receipt::{sign_receipt, ReceiptFields, ReceiptLog};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::{verify_envelope, VerifiedEnvelope};
 use fairtrain_core::jcs;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::policy::{evaluate, ConsentState, Contribution};
 use fairtrain_core::problem::ProblemType;
-use fairtrain_core::receipt::{sign_receipt, ReceiptFields, ReceiptLog};
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::JsValue;

@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use fairtrain_consent::log_event;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::jcs;
-use fairtrain_core::log_event;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;
 use fairtrain_manifest::terms::UsagePolicy;

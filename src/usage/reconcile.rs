@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::webhook::{EventType, Outgoing};
+use fairtrain_app::webhooks::{EventType, Outgoing};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_manifest::terms::AttributionModel;
 use fairtrain_settlement::{
     check_line_price, check_rail_outcome, compare_sets, report_hash, sign_report,

@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
+use fairtrain_app::webhooks::{EventType, Outgoing};
+use fairtrain_consent::log_event;
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::log_event;
 use fairtrain_core::money::format_major;
 use fairtrain_core::problem::ProblemType;
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::{EventType, Outgoing};
 use fairtrain_settlement::{
     settlement_made_event, sign_creator_statement, sign_settlement, statement_hash,
     verify_settlement, Accumulator, CreatorStatementFields, SettlementFields, StatementPayout,

@@ -11,12 +11,12 @@
 use std::time::Duration;
 
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::destination::{check_destination, DestinationPolicy};
-use fairtrain_core::webhook::retry::{
+use fairtrain_webhooks::destination::{check_destination, DestinationPolicy};
+use fairtrain_webhooks::retry::{
     next_step_on, parse_schedule, with_jitter, NextStep, RETRY_SCHEDULE_SECS,
 };
-use fairtrain_core::webhook::secret::{SigningKey, WebhookSigningKey};
-use fairtrain_core::webhook::sign;
+use fairtrain_webhooks::secret::{SigningKey, WebhookSigningKey};
+use fairtrain_webhooks::sign;
 use futures_util::future::{select, Either};
 use serde::Deserialize;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Recording and queueing outgoing events: `fairtrain_app::webhooks`.
 //! (Shims for the code not yet moved into the application layer.)
 
-use fairtrain_core::webhook::Outgoing;
+use fairtrain_app::webhooks::Outgoing;
 
 pub use fairtrain_app::webhooks::{AttemptMessage, MAX_QUEUE_DELAY_SECS};
 

@@ -7,11 +7,11 @@
 //! with the record's own time, so a retry after a failed append produces the
 //! same entry (the sequencer deduplicates it).
 
+use fairtrain_app::webhooks::inbound::InboundEvent;
+use fairtrain_app::webhooks::{EventType, Outgoing};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::inbound::InboundEvent;
-use fairtrain_core::webhook::{EventType, Outgoing};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;

@@ -4,8 +4,8 @@
 //! gap: outbound deliveries carry a `v1` signature per live secret, inbound
 //! events may be signed with either.
 
-use fairtrain_core::webhook::secret::RECOMMENDED_SECRET_LEN;
-use fairtrain_core::webhook::WebhookSecret;
+use fairtrain_webhooks::secret::RECOMMENDED_SECRET_LEN;
+use fairtrain_webhooks::WebhookSecret;
 use serde::Deserialize;
 
 use serde_json::json;

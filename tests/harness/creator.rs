@@ -1,12 +1,15 @@
 //! A creator as tests drive one: a did:key, registration, signed requests,
 //! consent tokens, envelopes and uploads, all made with the project's own
-//! core and httpsig crates (the same code the CLI uses).
+//! crates (the same code the CLI uses; tokens and envelopes with the consent
+//! crate's fixture builders).
 
-use fairtrain_core::consent::{sign_revocation, urn_uuid_v4, ConsentToken, License, Price};
+use fairtrain_consent::consent::sign_revocation;
+use fairtrain_consent::envelope::encode_header;
+use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::{format_digest_header, Sha256Digest};
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::time::Timestamp;
 use fairtrain_httpsig::{RequestParts, Signer};
 use serde_json::{json, Value};
@@ -66,7 +69,7 @@ impl Creator {
         assert_eq!(ch.status, 201, "{}", ch.text());
         let challenge = ch.json()["challenge"].as_str().unwrap().to_string();
         let signature =
-            fairtrain_core::registration::sign_registration(&c.key, &challenge).unwrap();
+            fairtrain_consent::registration::sign_registration(&c.key, &challenge).unwrap();
         let r = Req::post("/v1/creators")
             .json(&json!({ "did": c.did.to_string(), "challenge": challenge, "signature": signature,
                            "profile": { "display_name": "Test Creator", "email": "creator@example.com" } }))
@@ -101,28 +104,15 @@ impl Creator {
     }
 
     pub fn consent_token(&self, t: &Terms) -> Value {
-        ConsentToken {
-            id: urn_uuid_v4(random()),
-            valid_from: t.valid_from,
-            valid_until: t.valid_until,
-            asset_hashes: t.assets.clone(),
-            allowed_uses: t.uses.iter().map(|u| u.parse().unwrap()).collect(),
-            commercial: true,
-            scopes: t.scopes.iter().map(|s| s.parse().unwrap()).collect(),
-            jurisdiction: t.jurisdiction.parse().unwrap(),
-            policy_version: t.policy_version.clone(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
-        .sign(&self.key, now())
-        .unwrap()
+        ConsentBuilder::new()
+            .id(urn_uuid_v4(random()))
+            .valid(t.valid_from, t.valid_until)
+            .assets(t.assets.clone())
+            .uses(t.uses.iter().map(|u| u.parse().unwrap()).collect())
+            .scopes(t.scopes.iter().map(|s| s.parse().unwrap()).collect())
+            .jurisdiction(t.jurisdiction.parse().unwrap())
+            .policy_version(&t.policy_version)
+            .sign(&self.key, now())
     }
 
     /// Grant consent; returns the consent id.
@@ -152,19 +142,13 @@ impl Creator {
         scope: &str,
         media_type: &str,
     ) -> Value {
-        sign_envelope(
-            &EnvelopeFields {
-                content_hash,
-                consent_id: consent_id.into(),
-                license: "CC-BY-4.0".into(),
-                media_type: media_type.into(),
-                scope: scope.parse().unwrap(),
-                size,
-                timestamp: now(),
-            },
-            &self.key,
-        )
-        .unwrap()
+        EnvelopeBuilder::new()
+            .content(content_hash, size)
+            .consent_id(consent_id)
+            .media_type(media_type)
+            .scope(scope.parse().unwrap())
+            .timestamp(now())
+            .sign(&self.key)
     }
 
     /// A single-request upload of `bytes` whose envelope declares `declared`.
@@ -223,7 +207,7 @@ pub fn publish_policy(w: &Worker, policy: &Value) -> Reply {
 pub fn seed_policy() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../core/tests/fixtures/policy-v2025.11.json"
+        "/../consent/tests/fixtures/policy-v2025.11.json"
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

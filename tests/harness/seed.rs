@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use fairtrain_core::consent::jcs_hash;
 use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::jcs_hash;
 
 use crate::creator::{now, Creator, Terms};
 
@@ -27,7 +27,7 @@ pub fn catalogue(c: &Creator, n: usize) -> (String, Vec<Sha256Digest>) {
     );
     // The seed's consent policy, as if published.
     let policy_json = crate::creator::seed_policy();
-    let policy = fairtrain_core::policy::Policy::from_json(&policy_json).expect("seed policy");
+    let policy = fairtrain_consent::policy::Policy::from_json(&policy_json).expect("seed policy");
     let _ = writeln!(
         sql,
         "INSERT INTO policies (version, effective_date, document, policy_hash, published_at, log_entry_hash) VALUES ('v2025.11', {}, {}, {}, {}, {});",

@@ -2,10 +2,10 @@
 //! manifest, a licensed buyer, and an orchestrator with its own signing key
 //! that reports signed usage.
 
-use fairtrain_core::consent::urn_uuid_v4;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::time::Timestamp;
 use fairtrain_usage::{sign_report, AssetRefs, UsageEvent, UsageReport};
 use serde_json::{json, Value};

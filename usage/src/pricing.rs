@@ -122,7 +122,7 @@ mod tests {
     use super::*;
     use crate::event::tests::event;
     use crate::event::AssetRefs;
-    use fairtrain_core::consent::Use;
+    use fairtrain_consent::consent::Use;
     use fairtrain_core::money::ATTO_PER_MINOR;
     use fairtrain_manifest::terms::Price;
 

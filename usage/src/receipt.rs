@@ -31,13 +31,15 @@
 
 use std::collections::BTreeSet;
 
+use fairtrain_consent::log_event::{self, LogEvent};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::json_shape::{credential, unsigned_difference, Credential};
+use fairtrain_core::json_shape::{credential, Credential};
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
-use fairtrain_core::platform_proof::{self, PlatformProofError};
+use fairtrain_core::signed_document::{
+    sign_document, verify_document, Format, SignedDocumentError,
+};
 use fairtrain_core::time::Timestamp;
 use fairtrain_tlog::Hash;
 use serde::{Deserialize, Serialize};
@@ -81,13 +83,14 @@ fn mismatch(what: impl Into<String>) -> UsageReceiptError {
     UsageReceiptError::ReportMismatch(what.into())
 }
 
-impl From<PlatformProofError> for UsageReceiptError {
-    fn from(e: PlatformProofError) -> Self {
+impl From<SignedDocumentError> for UsageReceiptError {
+    fn from(e: SignedDocumentError) -> Self {
         match e {
-            PlatformProofError::Malformed(m) => UsageReceiptError::Malformed(m),
-            PlatformProofError::UnknownKey(k) => UsageReceiptError::UnknownKey(k),
-            PlatformProofError::BadSignature => UsageReceiptError::BadSignature,
-            PlatformProofError::KeyNotValid(k) => UsageReceiptError::KeyNotValid(k),
+            SignedDocumentError::Malformed(m) => UsageReceiptError::Malformed(m),
+            SignedDocumentError::UnknownKey(k) => UsageReceiptError::UnknownKey(k),
+            SignedDocumentError::BadSignature => UsageReceiptError::BadSignature,
+            SignedDocumentError::KeyNotValid(k) => UsageReceiptError::KeyNotValid(k),
+            SignedDocumentError::IssuerMismatch => UsageReceiptError::IssuerMismatch,
         }
     }
 }
@@ -312,11 +315,7 @@ pub fn sign_usage_receipt(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, UsageReceiptError> {
-    fields.check()?;
-    let issuer = DidKey::from_public_key(key.public_key());
-    let signed = platform_proof::sign(&fields.to_unsigned(&issuer), key, now)?;
-    parse(&signed)?;
-    Ok(signed)
+    sign_document(&FORMAT, fields, key, now)
 }
 
 /// Verifies a usage receipt against the platform's published keys (from a
@@ -325,12 +324,7 @@ pub fn verify_usage_receipt(
     doc: &Value,
     platform_keys: &[PublishedKey],
 ) -> Result<UsageReceiptFields, UsageReceiptError> {
-    let (fields, issuer) = parse(doc)?;
-    let (key, _) = platform_proof::verify(doc, platform_keys)?;
-    if key.controller != issuer.to_string() {
-        return Err(UsageReceiptError::IssuerMismatch);
-    }
-    Ok(fields)
+    Ok(verify_document(&FORMAT, doc, platform_keys)?.fields)
 }
 
 #[derive(Deserialize)]
@@ -361,9 +355,16 @@ fn time(name: &str, text: &str) -> Result<Timestamp, UsageReceiptError> {
     })
 }
 
-/// Everything but the signature: the typed fields and the issuer, and the
-/// document must be exactly what they build.
-fn parse(doc: &Value) -> Result<(UsageReceiptFields, DidKey), UsageReceiptError> {
+/// How a usage receipt is checked, built and read;
+/// [`fairtrain_core::signed_document`] does the rest.
+const FORMAT: Format<UsageReceiptFields, DidKey, UsageReceiptError> = Format {
+    check: UsageReceiptFields::check,
+    unsigned: UsageReceiptFields::to_unsigned,
+    read,
+};
+
+/// The typed fields and the issuer, read strictly.
+fn read(doc: &Value) -> Result<(UsageReceiptFields, DidKey), UsageReceiptError> {
     if !doc.is_object() {
         return Err(malformed("a usage receipt must be a JSON object"));
     }
@@ -390,10 +391,6 @@ fn parse(doc: &Value) -> Result<(UsageReceiptFields, DidKey), UsageReceiptError>
             .map_err(|e| malformed(format!("accepted.batch_root: {e}")))?,
         refused: s.refused,
     };
-    fields.check()?;
-    if let Some(at) = unsigned_difference(&fields.to_unsigned(&issuer), doc) {
-        return Err(malformed(at));
-    }
     Ok((fields, issuer))
 }
 
@@ -707,7 +704,7 @@ mod tests {
         ));
         // Issued in another key's name, signed by the published key.
         let rogue_did = DidKey::from_public_key(rogue.public_key());
-        let doc = platform_proof::sign(
+        let doc = fairtrain_core::signed_document::sign(
             &some_refused().to_unsigned(&rogue_did),
             &platform(),
             t("2026-03-01T12:00:08Z"),

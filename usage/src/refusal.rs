@@ -24,7 +24,7 @@
 //! ([`check_event_time`], [`check_licence_at`], [`check_consent_at`]) so the
 //! Worker and auditors apply the same boundaries.
 
-use fairtrain_core::consent::CLOCK_SKEW_SECONDS;
+use fairtrain_consent::consent::CLOCK_SKEW_SECONDS;
 use fairtrain_core::time::Timestamp;
 
 /// How far an event's `timestamp` may lie ahead of the server's clock.

@@ -23,11 +23,11 @@
 //! Callers should parse the request body with `fairtrain_core::jcs::parse_strict`
 //! (duplicate member names refused) before calling [`verify_report`].
 
-use fairtrain_core::consent::jcs_hash;
 use fairtrain_core::data_integrity::{self, DataIntegrityError, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::jcs_hash;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -1,9 +1,9 @@
 //! Granting consent.
 
-use fairtrain_core::consent::{verify_consent, ConsentError};
+use fairtrain_consent::consent::{verify_consent, ConsentError};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::jcs;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! Reading a consent: the owner, the operator and auditors may.
 
-use fairtrain_core::consent::{cawg_training_mining, verify_consent, ConsentError};
+use fairtrain_consent::consent::{cawg_training_mining, verify_consent, ConsentError};
 use fairtrain_core::principal::{Principal, Role};
 use serde::Serialize;
 use serde_json::Value;

@@ -1,11 +1,11 @@
 //! Revoking consent: forward-only. The log says so first; then the consent
 //! is marked, its contributions re-routed and the manifests that used it flagged.
 
-use fairtrain_core::consent::verify_revocation;
+use fairtrain_consent::consent::verify_revocation;
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::jcs;
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use fairtrain_core::consent::{verify_consent_document, VerifiedConsent};
-use fairtrain_core::policy::ConsentState;
+use fairtrain_consent::consent::{verify_consent_document, VerifiedConsent};
+use fairtrain_consent::policy::ConsentState;
 
 use crate::error::Result;
 use crate::platform::Platform;

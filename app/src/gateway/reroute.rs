@@ -1,7 +1,7 @@
 //! Re-evaluating contributions when a consent or the policy changes.
 
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::policy::{evaluate, Contribution};
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
+use fairtrain_consent::policy::{evaluate, Contribution};
 
 use super::consent_cache::{ConsentCache, Stored};
 use crate::contributions::store::{RouteChange, RoutedContribution};

@@ -1,10 +1,10 @@
 //! Appending events: validate, hand them to the sequencer, tell webhook
 //! subscribers, and sign a promise of inclusion.
 
+use fairtrain_consent::log_event::Entry;
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::encoding::base64_encode;
-use fairtrain_core::log_event::Entry;
 use serde_json::{json, Value};
 
 use super::protocol::{AppendRequest, AppendResponse, NewEntry};
@@ -37,7 +37,7 @@ pub async fn append(p: &impl Platform, entries: Vec<Entry>) -> Result<Appended> 
     let appended = p.append(&request).await?;
     let outgoing: Vec<_> = entries
         .iter()
-        .filter_map(|e| fairtrain_core::webhook::from_log_event(&e.event, &e.hash))
+        .filter_map(|e| crate::webhooks::from_log_event(&e.event, &e.hash))
         .collect();
     crate::webhooks::emit(p, &outgoing).await;
     Ok(appended)

@@ -1,6 +1,6 @@
 //! A revoked consent in published manifests: flagged, and news for subscribers.
 
-use fairtrain_core::webhook::{EventType, Outgoing};
+use crate::webhooks::{EventType, Outgoing};
 use serde_json::json;
 
 use crate::error::Result;

@@ -1,7 +1,7 @@
 //! Publishing a policy version.
 
-use fairtrain_core::log_event::{self, LogEvent, SCHEMA_VERSION};
-use fairtrain_core::policy::Policy;
+use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
+use fairtrain_consent::policy::Policy;
 use serde::Serialize;
 
 use super::read::PolicyView;

@@ -1,6 +1,6 @@
 //! Reading policies, and which one is in force.
 
-use fairtrain_core::policy::Policy;
+use fairtrain_consent::policy::Policy;
 use fairtrain_core::time::Timestamp;
 use serde::Serialize;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Recording and queueing outgoing events.
 
-use fairtrain_core::webhook::fanout::{delivery_id, subscribes};
-use fairtrain_core::webhook::Outgoing;
+use crate::webhooks::fanout::{delivery_id, subscribes};
+use crate::webhooks::Outgoing;
 
 use super::store::{NewDelivery, NewMessage};
 use super::{AttemptMessage, MAX_QUEUE_DELAY_SECS};

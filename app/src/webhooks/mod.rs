@@ -1,13 +1,26 @@
-//! Webhooks out (Standard Webhooks): every event is recorded once with one
-//! delivery per subscribed endpoint, then queued; the delivery job signs,
-//! sends and retries on the spec's schedule.
+//! Webhooks: fairtrain's own vocabulary on top of Standard Webhooks
+//! (`fairtrain-webhooks`), and outgoing delivery: every event is recorded
+//! once with one delivery per subscribed endpoint, then queued; the delivery
+//! job signs, sends and retries on the spec's schedule.
+//!
+//! - [`events`]: [`EventType`] with its direction, the typed envelope;
+//! - [`payload`]: [`Outgoing`] events and their mapping from log events;
+//! - [`fanout`]: subscriptions and delivery ids;
+//! - [`inbound`]: [`inbound::InboundEvent`] from an envelope or a Stripe event;
+//! - [`emit`], [`restart`], [`enqueue`]: recording and queueing deliveries.
 
 mod emit;
+pub mod events;
+pub mod fanout;
+pub mod inbound;
+pub mod payload;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 
 pub use emit::{emit, enqueue, restart, try_emit};
+pub use events::{Direction, Envelope, EventType, UnknownEventType};
+pub use payload::{from_log_event, Outgoing};
 
 /// What the webhook queue carries: one attempt of one delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,13 +5,12 @@
 
 use fairtrain_app::memory::{block_on, MemoryPlatform};
 use fairtrain_app::Platform;
-use fairtrain_core::consent::{
-    sign_revocation, urn_uuid_v4, ConsentToken, Jurisdiction, License, Price, Scope, Use,
-};
+use fairtrain_consent::consent::{sign_revocation, ConsentToken};
+use fairtrain_consent::fixture::ConsentBuilder;
+use fairtrain_consent::policy::Policy;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::policy::Policy;
 use fairtrain_core::time::Timestamp;
 use serde_json::Value;
 
@@ -24,7 +23,7 @@ pub const NOW: &str = "2026-03-01T12:00:00Z";
 pub fn seed_policy() -> Policy {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../core/tests/fixtures/policy-v2025.11.json"
+        "/../consent/tests/fixtures/policy-v2025.11.json"
     );
     Policy::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -63,26 +62,11 @@ impl Creator {
         assets: &[&[u8]],
         edit: impl FnOnce(&mut ConsentToken),
     ) -> Value {
-        let mut token = ConsentToken {
-            id: urn_uuid_v4([n; 16]),
-            valid_from: t("2026-01-01T00:00:00Z"),
-            valid_until: t("2027-01-01T00:00:00Z"),
-            asset_hashes: assets.iter().map(|b| Sha256Digest::of(b)).collect(),
-            allowed_uses: vec![Use::AiTraining, Use::AiGenerativeTraining],
-            commercial: true,
-            scopes: vec![Scope::PublicPosts],
-            jurisdiction: Jurisdiction::Us,
-            policy_version: "v2025.11".into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        };
+        let mut token = ConsentBuilder::new()
+            .id(fairtrain_core::fields::urn_uuid_v4([n; 16]))
+            .valid(t("2026-01-01T00:00:00Z"), t("2027-01-01T00:00:00Z"))
+            .assets(assets.iter().map(|b| Sha256Digest::of(b)).collect())
+            .token();
         edit(&mut token);
         token.sign(&self.key, t("2026-01-01T00:00:00Z")).unwrap()
     }

@@ -299,16 +299,17 @@ fn rand16() -> [u8; 16] {
 /// Upload throughput (MB/s) through the whole ingest path, next to a no-op
 /// endpoint that only drains the same body, in the same run.
 fn upload(base: &str, token: &str) {
-    use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, License, Price};
+    use fairtrain_consent::consent::{ConsentToken, License};
+    use fairtrain_consent::envelope::{encode_header, sign_envelope, EnvelopeFields};
     use fairtrain_core::did_key::DidKey;
-    use fairtrain_core::envelope::{encode_header, sign_envelope, EnvelopeFields};
+    use fairtrain_core::fields::{urn_uuid_v4, Price};
     use fairtrain_core::time::Timestamp;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .new_agent();
     let policy: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../core/tests/fixtures/policy-v2025.11.json"
+        "../../../consent/tests/fixtures/policy-v2025.11.json"
     ))
     .expect("policy fixture");
     let status = agent
@@ -335,7 +336,7 @@ fn upload(base: &str, token: &str) {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let sig = fairtrain_core::registration::sign_registration(&key, &challenge).expect("sign");
+    let sig = fairtrain_consent::registration::sign_registration(&key, &challenge).expect("sign");
     agent
         .post(format!("{base}/v1/creators"))
         .send_json(json!({ "did": did.to_string(), "challenge": challenge, "signature": sig }))

@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{
-    cawg_training_mining, is_urn_uuid, sign_revocation, urn_uuid_v4, verify_consent,
-    verify_consent_document, ConsentError, ConsentToken, Jurisdiction, License, Price, Scope, Use,
-    VerifiedConsent, CAWG_TRAINING_MINING_LABEL,
+use fairtrain_consent::consent::{
+    cawg_training_mining, sign_revocation, verify_consent, verify_consent_document, ConsentError,
+    ConsentToken, Jurisdiction, License, Scope, Use, VerifiedConsent, CAWG_TRAINING_MINING_LABEL,
 };
+use fairtrain_core::fields::{is_urn_uuid, urn_uuid_v4, Price};
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
@@ -386,7 +386,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mock.state.lock().unwrap().revoked, vec![c.id.clone()]);
-        let r = fairtrain_core::consent::verify_revocation(&read_json(&saved, 1 << 16).unwrap())
+        let r = fairtrain_consent::consent::verify_revocation(&read_json(&saved, 1 << 16).unwrap())
             .unwrap();
         assert!(r.revokes(&c));
 

@@ -2,7 +2,7 @@
 //! challenge, and the creator's own record.
 
 use anyhow::{Context, Result};
-use fairtrain_core::registration::sign_registration;
+use fairtrain_consent::registration::sign_registration;
 use serde_json::{json, Map, Value};
 
 use crate::client::Api;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
-use fairtrain_core::consent::is_token_text;
+use fairtrain_core::fields::is_token_text;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_settlement::{
     verify_passport, verify_passport_status, PassportState, VerifiedPassport,

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::is_urn_uuid;
 use fairtrain_core::did_key::DidKey;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_core::money::{format_major, Atto};
 use fairtrain_settlement::{
@@ -356,10 +356,10 @@ fn settlement_summary(s: &VerifiedSettlement) -> Value {
 pub(crate) mod tests {
     use super::*;
     use crate::mock_platform::Mock;
-    use fairtrain_core::consent::urn_uuid_v4;
     use fairtrain_core::digest::Sha256Digest;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
+    use fairtrain_core::fields::urn_uuid_v4;
     use fairtrain_core::money::ATTO_PER_MINOR;
     use fairtrain_core::time::Timestamp;
     use fairtrain_settlement::{

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
-use fairtrain_core::consent::is_urn_uuid;
-use fairtrain_core::receipt::{verify_receipt, VerifiedReceipt};
+use fairtrain_consent::receipt::{verify_receipt, VerifiedReceipt};
+use fairtrain_core::fields::is_urn_uuid;
 use serde_json::Value;
 
 use crate::client::Api;

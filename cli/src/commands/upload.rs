@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{is_urn_uuid, Scope, VerifiedConsent};
-use fairtrain_core::digest::Sha256Digest;
-use fairtrain_core::envelope::{
+use fairtrain_consent::consent::{Scope, VerifiedConsent};
+use fairtrain_consent::envelope::{
     encode_header, is_media_type, sign_envelope, verify_envelope, EnvelopeFields, HEADER_NAME,
 };
-use fairtrain_core::receipt::mismatches;
+use fairtrain_consent::receipt::mismatches;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
@@ -380,10 +381,12 @@ fn multipart(
 mod tests {
     use super::*;
     use crate::mock_platform::Mock;
-    use fairtrain_core::consent::{urn_uuid_v4, ConsentToken, Jurisdiction, License, Price, Use};
+    use fairtrain_consent::consent::Use;
+    use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
+    use fairtrain_consent::receipt::verify_receipt;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
-    use fairtrain_core::receipt::verify_receipt;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     struct Fixture {
         dir: PathBuf,
@@ -412,28 +415,13 @@ mod tests {
         let file = dir.join("photo.png");
         std::fs::write(&file, bytes).unwrap();
         let now = Timestamp::now();
-        let token = ConsentToken {
-            id: urn_uuid_v4(crate::random::bytes::<16>().unwrap()),
-            valid_from: now,
-            valid_until: now.checked_add_seconds(86_400).unwrap(),
-            asset_hashes: vec![Sha256Digest::of(bytes)],
-            allowed_uses: vec![Use::AiTraining],
-            commercial: false,
-            scopes: vec![Scope::PublicPosts],
-            jurisdiction: Jurisdiction::Us,
-            policy_version: "v2025.11".into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
-        .sign(&key, now)
-        .unwrap();
+        let token = ConsentBuilder::new()
+            .id(urn_uuid_v4(crate::random::bytes::<16>().unwrap()))
+            .valid(now, now.checked_add_seconds(86_400).unwrap())
+            .assets(vec![Sha256Digest::of(bytes)])
+            .uses(vec![Use::AiTraining])
+            .commercial(false)
+            .sign(&key, now);
         let consent_file = dir.join("consent.json");
         write_json(&consent_file, &token).unwrap();
         let mock = Mock::start();
@@ -541,19 +529,11 @@ mod tests {
     }
 
     fn envelope_for(f: &Fixture, hashes: &Hashes) -> Value {
-        sign_envelope(
-            &EnvelopeFields {
-                content_hash: hashes.digest,
-                consent_id: f.consent_id.clone(),
-                license: "CC-BY-4.0".into(),
-                media_type: "image/png".into(),
-                scope: Scope::PublicPosts,
-                size: hashes.size,
-                timestamp: Timestamp::now(),
-            },
-            f.creator.key(),
-        )
-        .unwrap()
+        EnvelopeBuilder::new()
+            .content(hashes.digest, hashes.size)
+            .consent_id(&f.consent_id)
+            .timestamp(Timestamp::now())
+            .sign(f.creator.key())
     }
 
     fn no_sleep(_: Duration) {}

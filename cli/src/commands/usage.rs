@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use fairtrain_core::consent::urn_uuid_v4;
+use fairtrain_consent::log_event;
 use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::jcs;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event;
-use fairtrain_core::platform_proof;
+use fairtrain_core::signed_document;
 use fairtrain_core::time::Timestamp;
 use fairtrain_usage::{
     manifest_batches, sign_report, usage_recorded_event, verify_report, verify_usage_receipt,
@@ -371,7 +371,7 @@ pub fn check_answer(
             .and_then(|l| l.get("promise"))
             .filter(|p| p.is_object())
             .with_context(|| format!("report {id}: log entries without an inclusion promise"))?;
-        platform_proof::verify(promise, keys)
+        signed_document::verify_proof(promise, keys)
             .with_context(|| format!("report {id}: the log inclusion promise does not verify"))?;
         ensure!(
             promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
@@ -714,11 +714,11 @@ mod tests {
         assert_eq!(v, signed.verified);
         assert_eq!(v.report.events, events);
         assert_eq!(v.report.orchestrator, o.did().to_string());
-        assert!(fairtrain_core::consent::is_urn_uuid(&v.report.id));
+        assert!(fairtrain_core::fields::is_urn_uuid(&v.report.id));
         assert_eq!(v.report.created, now);
         assert_eq!(
             v.report_hash,
-            fairtrain_core::consent::jcs_hash(&doc).unwrap()
+            fairtrain_core::fields::jcs_hash(&doc).unwrap()
         );
         // Tampering after signing is caught by the same check.
         let mut changed = doc.clone();

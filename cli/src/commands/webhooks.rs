@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::{
+use fairtrain_webhooks::{
     Verified, Verifier, VerifyError, VerifyingKey, WebhookHeaders, WebhookPublicKey, WebhookSecret,
     DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
 };

@@ -2,8 +2,8 @@
 //! hashed on the way; `GET /v1/assets/{hash}`: an asset and its
 //! contributions, with where each was routed.
 
+use fairtrain_consent::envelope::decode_header;
 use fairtrain_core::digest::{parse_digest_header, Sha256Digest};
-use fairtrain_core::envelope::decode_header;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use futures_util::FutureExt;

@@ -4,11 +4,11 @@
 //! public record is the DID alone; the profile (name, e-mail, payout details)
 //! is personal data, stored apart and never logged or published.
 
+use fairtrain_consent::registration;
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::ed25519::Signature;
 use fairtrain_core::encoding::{base64url_decode, base64url_encode};
 use fairtrain_core::problem::ProblemType;
-use fairtrain_core::registration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;

@@ -5,11 +5,12 @@
 //! within 5 minutes of the server's clock, compared in constant time; a bad
 //! or stale signature is 401 and changes nothing.
 
+use fairtrain_app::webhooks::inbound::{from_envelope, from_stripe, InboundEvent};
+use fairtrain_app::webhooks::Envelope;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
-use fairtrain_core::webhook::inbound::{from_envelope, from_stripe, InboundEvent};
-use fairtrain_core::webhook::verify::VerifyError;
-use fairtrain_core::webhook::{stripe, Envelope, Verifier, WebhookHeaders, DEFAULT_TOLERANCE_SECS};
+use fairtrain_webhooks::verify::VerifyError;
+use fairtrain_webhooks::{stripe, Verifier, WebhookHeaders, DEFAULT_TOLERANCE_SECS};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use worker::Response;

@@ -7,7 +7,7 @@
 
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
-use fairtrain_core::webhook::secret::WebhookSigningKey;
+use fairtrain_webhooks::secret::WebhookSigningKey;
 use serde_json::json;
 use worker::Response;
 

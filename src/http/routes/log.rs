@@ -5,7 +5,7 @@
 //! consistency proofs answered by the sequencer. Appending is the operator's
 //! (and, internally, every other part of the system's).
 
-use fairtrain_core::log_event;
+use fairtrain_consent::log_event;
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::{FieldError, ProblemType};
 use fairtrain_tlog::TilePath;

@@ -89,7 +89,7 @@ pub async fn compose(mut cx: Cx) -> ApiResult<Response> {
         fairtrain_manifest::sign_manifest(fields, signer, cx.now()).map_err(ApiError::internal)?;
     let canonical = fairtrain_core::jcs::canonicalize(&signed).map_err(ApiError::internal)?;
     let manifest_hash = Sha256Digest::of(canonical.as_bytes());
-    let entry = fairtrain_core::log_event::entry(event.published_event(manifest_hash, cx.now()))
+    let entry = fairtrain_consent::log_event::entry(event.published_event(manifest_hash, cx.now()))
         .map_err(ApiError::internal)?;
     let entry_hash = entry.hash;
     log::append(&cx, vec![entry]).await?;
@@ -383,7 +383,7 @@ pub async fn consent_now_valid(
         return Ok(Err("consent_revoked"));
     }
     let token: Value = serde_json::from_str(&row.token).map_err(ApiError::internal)?;
-    Ok(fairtrain_core::consent::verify_consent(&token, cx.now())
+    Ok(fairtrain_consent::consent::verify_consent(&token, cx.now())
         .map(|_| ())
         .map_err(|_| "consent_expired"))
 }

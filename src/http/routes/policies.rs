@@ -1,7 +1,7 @@
 //! `/v1/policies`: consent policies, versioned (`fairtrain_app::policies`).
 
 use fairtrain_app::policies::{self, Published};
-use fairtrain_core::policy::Policy;
+use fairtrain_consent::policy::Policy;
 use fairtrain_core::principal::Role;
 use serde_json::json;
 use worker::Response;

@@ -200,7 +200,7 @@ fn model_id(raw: &str) -> ApiResult<String> {
     let decoded = percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| ApiError::bad_request("the model id is not UTF-8 once percent-decoded"))?;
-    if fairtrain_core::consent::is_token_text(&decoded, 200) {
+    if fairtrain_core::fields::is_token_text(&decoded, 200) {
         Ok(decoded.into_owned())
     } else {
         Err(ApiError::bad_request(

@@ -1,12 +1,12 @@
 //! `/v1/webhooks/...` (operator): subscriber endpoints, their secrets, the
 //! delivery log and replay.
 
+use fairtrain_app::webhooks::fanout::check_subscription;
+use fairtrain_app::webhooks::EventType;
 use fairtrain_core::principal::Role;
 use fairtrain_core::time::Timestamp;
-use fairtrain_core::webhook::destination::{check_destination, DestinationPolicy};
-use fairtrain_core::webhook::fanout::check_subscription;
-use fairtrain_core::webhook::secret::WebhookSigningKey;
-use fairtrain_core::webhook::EventType;
+use fairtrain_webhooks::destination::{check_destination, DestinationPolicy};
+use fairtrain_webhooks::secret::WebhookSigningKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;

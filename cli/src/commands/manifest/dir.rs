@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use fairtrain_core::consent::{verify_consent_document, VerifiedConsent};
+use fairtrain_consent::consent::{verify_consent_document, VerifiedConsent};
+use fairtrain_consent::log_event::{self, LogEvent};
+use fairtrain_consent::policy::Route;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::key_set::PublishedKey;
-use fairtrain_core::log_event::{self, LogEvent};
-use fairtrain_core::policy::Route;
 use fairtrain_manifest::record::leaf_hashes;
 use fairtrain_manifest::tree::page_span;
 use fairtrain_manifest::{

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
-use fairtrain_core::consent::{is_urn_uuid, Jurisdiction, Use};
+use fairtrain_consent::consent::{Jurisdiction, Use};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::is_urn_uuid;
 use fairtrain_core::key_set::PublishedKey;
 use fairtrain_manifest::{
     verify_asset, verify_manifest, verify_status, AssetProof, AttributionModel, ComposeFilter,

@@ -23,12 +23,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::consent::{
-    is_policy_version, vocabulary, ConsentError, Jurisdiction, Scope, VerifiedConsent,
-};
-use crate::digest::Sha256Digest;
-use crate::jcs;
-use crate::time::Timestamp;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::fields::vocabulary;
+use fairtrain_core::jcs;
+use fairtrain_core::time::Timestamp;
+
+use crate::consent::{is_policy_version, ConsentError, Jurisdiction, Scope, VerifiedConsent};
 
 vocabulary! {
     /// Where the gateway sends a contribution.
@@ -297,9 +297,9 @@ fn reason(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::{urn_uuid_v4, License, Price, Use};
-    use crate::did_key::DidKey;
-    use crate::ed25519::SigningKey;
+    use crate::consent::Use;
+    use crate::fixture::ConsentBuilder;
+    use fairtrain_core::ed25519::SigningKey;
     use serde_json::json;
 
     fn t(text: &str) -> Timestamp {
@@ -327,28 +327,14 @@ mod tests {
     }
 
     fn consent(jurisdiction: Jurisdiction, scopes: Vec<Scope>, version: &str) -> VerifiedConsent {
-        VerifiedConsent {
-            id: urn_uuid_v4([1; 16]),
-            creator: DidKey::from_public_key(SigningKey::from_seed(&[1; 32]).public_key()),
-            asset_hashes: vec![Sha256Digest::of(b"asset")],
-            allowed_uses: vec![Use::AiTraining],
-            commercial: false,
-            scopes,
-            jurisdiction,
-            policy_version: version.into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0".into(),
-            },
-            valid_from: t("2026-01-01T00:00:00Z"),
-            valid_until: t("2027-01-01T00:00:00Z"),
-            consent_hash: Sha256Digest::of(b"token"),
-        }
+        ConsentBuilder::new()
+            .assets(vec![Sha256Digest::of(b"asset")])
+            .uses(vec![Use::AiTraining])
+            .commercial(false)
+            .scopes(scopes)
+            .jurisdiction(jurisdiction)
+            .policy_version(version)
+            .verified(&SigningKey::from_seed(&[1; 32]))
     }
 
     fn posts() -> Contribution {

@@ -21,9 +21,7 @@
 //! or unexpected rides along), there is exactly one proof, by the issuer's
 //! own did:key, for `assertionMethod`.
 //!
-//! This module also holds what the other signed documents (envelopes,
-//! receipts, policies) share: the vocabularies, `urn:uuid` ids, and the
-//! single-proof check.
+//! The consent vocabularies (uses, scopes, jurisdictions) live here too.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -32,15 +30,17 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::data_integrity::{self, DataIntegrityError, ProofDetails, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
-use crate::jcs;
-use crate::time::Timestamp;
+use fairtrain_core::data_integrity::{self, ProofOptions};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::{
+    is_free_text, is_token_text, is_urn_uuid, jcs_hash, parse_utc, vocabulary, Price, UnknownTerm,
+};
+use fairtrain_core::json_shape::VC_CONTEXT_V2;
+use fairtrain_core::single_proof::{check_did_key_proof, ProofFailure};
+use fairtrain_core::time::Timestamp;
 
-/// The VC 2.0 base context, the only `@context` a consent token has.
-pub const VC_CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
 /// The credential's own type (besides `VerifiableCredential`).
 pub const CREDENTIAL_TYPE: &str = "TrainingConsentCredential";
 /// `type` of a revocation document.
@@ -52,8 +52,6 @@ pub const MAX_ASSET_HASHES: usize = 200;
 pub const CLOCK_SKEW_SECONDS: i64 = 300;
 /// The label of the C2PA/CAWG training-and-data-mining assertion.
 pub const CAWG_TRAINING_MINING_LABEL: &str = "cawg.training-mining";
-/// The proof purpose every document in this crate's signed formats uses.
-pub const ASSERTION_METHOD: &str = "assertionMethod";
 
 /// Why a consent token or revocation was refused. The Worker maps each
 /// variant to its own problem detail.
@@ -79,62 +77,6 @@ fn malformed(what: impl Into<String>) -> ConsentError {
 
 // ---------------------------------------------------------------------------
 // Vocabularies
-
-/// A term outside a closed vocabulary.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {vocabulary} {term:?} (expected one of: {expected})")]
-pub struct UnknownTerm {
-    pub vocabulary: &'static str,
-    pub term: String,
-    pub expected: String,
-}
-
-/// A closed vocabulary as a Rust enum: serde as the exact strings, `FromStr`,
-/// `Display`, `as_str` and `ALL`. Exported so every crate's closed sets of
-/// codes (refusal reasons, attribution models, …) are made the same way.
-#[macro_export]
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident ($label:literal) { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            /// Every term, in vocabulary order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::consent::UnknownTerm;
-
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                match text {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err($crate::consent::UnknownTerm {
-                        vocabulary: $label,
-                        term: text.to_owned(),
-                        expected: [$($text),+].join(", "),
-                    }),
-                }
-            }
-        }
-    };
-}
-pub use crate::vocabulary;
 
 vocabulary! {
     /// What the asset may be used for: the four pre-defined entries of the
@@ -169,130 +111,6 @@ vocabulary! {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Shared field rules
-
-/// `urn:uuid:` + a lowercase RFC 9562 UUID (one spelling per id).
-pub fn is_urn_uuid(text: &str) -> bool {
-    let Some(uuid) = text.strip_prefix("urn:uuid:") else {
-        return false;
-    };
-    let b = uuid.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => matches!(c, b'0'..=b'9' | b'a'..=b'f'),
-        })
-}
-
-/// A random (version 4) UUID as `urn:uuid:…`, from 16 random bytes the caller
-/// supplies (this crate has no RNG of its own on wasm).
-pub fn urn_uuid_v4(mut random: [u8; 16]) -> String {
-    random[6] = (random[6] & 0x0f) | 0x40;
-    random[8] = (random[8] & 0x3f) | 0x80;
-    let h = hex::encode(random);
-    format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-/// Printable ASCII without spaces, 1..=`max` bytes: ids, versions, labels.
-pub fn is_token_text(text: &str, max: usize) -> bool {
-    !text.is_empty() && text.len() <= max && text.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// Free text: 1..=`max` characters, no control characters.
-pub fn is_free_text(text: &str, max: usize) -> bool {
-    !text.is_empty() && text.chars().count() <= max && !text.chars().any(char::is_control)
-}
-
-/// RFC 3339 in UTC (`Z`), as the formats require; any precision (kept to
-/// the millisecond).
-pub fn parse_utc(text: &str) -> Option<Timestamp> {
-    if !text.ends_with('Z') {
-        return None;
-    }
-    Timestamp::parse_rfc3339(text).ok()
-}
-
-/// Whether every item is listed once (ids, hashes, terms in a signed list).
-pub fn all_distinct<T: Ord>(items: impl IntoIterator<Item = T>) -> bool {
-    let mut seen = BTreeSet::new();
-    items.into_iter().all(|item| seen.insert(item))
-}
-
-/// The largest integer JSON (I-JSON, JCS) carries exactly: 2^53 - 1.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// SHA-256 of the JCS form of a JSON value (consent, envelope, receipt hashes).
-pub fn jcs_hash(value: &Value) -> Result<Sha256Digest, jcs::JcsError> {
-    Ok(Sha256Digest::of(&jcs::canonicalize_bytes(value)?))
-}
-
-/// How the single-proof check failed; each document type maps it to its error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ProofFailure {
-    /// The proof is by another key than the one the document names.
-    WrongSigner,
-    /// The signature does not verify.
-    BadSignature,
-    Malformed(String),
-}
-
-/// Checks that `doc` carries exactly one `assertionMethod` proof, by the key
-/// `resolve` returns for its verification method, and that `signer_ok`
-/// accepts that verification method. Shared by every signed format here.
-pub(crate) fn check_single_proof(
-    doc: &Value,
-    signer_ok: impl Fn(&str) -> bool,
-    resolve: impl Fn(&str) -> Option<crate::ed25519::PublicKey>,
-) -> Result<ProofDetails, ProofFailure> {
-    let proof = match doc.get("proof") {
-        Some(Value::Object(p)) => p,
-        Some(Value::Array(_)) => {
-            return Err(ProofFailure::Malformed(
-                "exactly one proof is allowed, not a proof set".into(),
-            ))
-        }
-        _ => return Err(ProofFailure::Malformed("proof is missing".into())),
-    };
-    let vm = proof
-        .get("verificationMethod")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ProofFailure::Malformed("proof.verificationMethod is missing".into()))?;
-    if !signer_ok(vm) {
-        return Err(ProofFailure::WrongSigner);
-    }
-    if proof.get("proofPurpose").and_then(Value::as_str) != Some(ASSERTION_METHOD) {
-        return Err(ProofFailure::Malformed(
-            "proof.proofPurpose must be assertionMethod".into(),
-        ));
-    }
-    let verified = data_integrity::verify(doc, resolve).map_err(|e| match e {
-        DataIntegrityError::InvalidSignature(_) | DataIntegrityError::ContextMismatch => {
-            ProofFailure::BadSignature
-        }
-        DataIntegrityError::UnknownVerificationMethod(_) => ProofFailure::WrongSigner,
-        other => ProofFailure::Malformed(other.to_string()),
-    })?;
-    Ok(verified.first().clone())
-}
-
-/// [`check_single_proof`] for a document signed by `signer`'s did:key.
-pub(crate) fn check_did_key_proof(
-    doc: &Value,
-    signer: &DidKey,
-) -> Result<ProofDetails, ProofFailure> {
-    let vm = signer.verification_method();
-    let key = signer.public_key();
-    check_single_proof(doc, |v| v == vm, |v| (v == vm).then_some(key))
-}
-
 fn proof_error(f: ProofFailure) -> ConsentError {
     match f {
         ProofFailure::WrongSigner => ConsentError::IssuerMismatch,
@@ -315,18 +133,6 @@ pub struct License {
     pub terms: Option<String>,
 }
 
-/// The price per use. Amounts are decimal strings, never floats.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Price {
-    /// ISO 4217 style: three uppercase letters.
-    pub currency: String,
-    /// Decimal places of the currency's minor unit, 0..=6 (USD: 2).
-    pub minor_units: u8,
-    /// Non-negative decimal, e.g. `0.0005` (at most 18 digits after the point).
-    pub per_use: String,
-}
-
 impl License {
     fn check(&self) -> Result<(), ConsentError> {
         if !is_token_text(&self.id, 100) {
@@ -343,34 +149,6 @@ impl License {
         }
         Ok(())
     }
-}
-
-impl Price {
-    fn check(&self) -> Result<(), ConsentError> {
-        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(malformed("price.currency must be three uppercase letters"));
-        }
-        if self.minor_units > 6 {
-            return Err(malformed("price.minor_units must be 0-6"));
-        }
-        if !is_decimal(&self.per_use) {
-            return Err(malformed(
-                "price.per_use must be a non-negative decimal string like \"0.0005\"",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// `digits [ "." digits ]`, no sign, no exponent, no superfluous leading
-/// zero, at most 18 integer and 18 fraction digits.
-pub fn is_decimal(text: &str) -> bool {
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && (int == "0" || !int.starts_with('0')) && frac.is_none_or(digits)
 }
 
 /// What a creator consents to: everything in the token but the issuer (the
@@ -604,7 +382,7 @@ fn parse_token(doc: &Value) -> Result<VerifiedConsent, ConsentError> {
         ));
     }
     s.license.check()?;
-    s.price.check()?;
+    s.price.check().map_err(malformed)?;
     let consent_hash = jcs_hash(doc).map_err(|e| malformed(e.to_string()))?;
     Ok(VerifiedConsent {
         id: raw.id,
@@ -744,6 +522,8 @@ impl fmt::Display for VerifiedConsent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::ConsentBuilder;
+    use fairtrain_core::jcs;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[7; 32])
@@ -754,26 +534,9 @@ mod tests {
     }
 
     fn token() -> ConsentToken {
-        ConsentToken {
-            id: urn_uuid_v4([1; 16]),
-            valid_from: t("2026-01-01T00:00:00Z"),
-            valid_until: t("2027-01-01T00:00:00Z"),
-            asset_hashes: vec![Sha256Digest::of(b"a"), Sha256Digest::of(b"b")],
-            allowed_uses: vec![Use::AiTraining, Use::DataMining],
-            commercial: true,
-            scopes: vec![Scope::PublicPosts],
-            jurisdiction: Jurisdiction::Us,
-            policy_version: "v2025.11".into(),
-            license: License {
-                id: "CC-BY-4.0".into(),
-                terms: None,
-            },
-            price: Price {
-                currency: "USD".into(),
-                minor_units: 2,
-                per_use: "0.0005".into(),
-            },
-        }
+        ConsentBuilder::new()
+            .assets(vec![Sha256Digest::of(b"a"), Sha256Digest::of(b"b")])
+            .token()
     }
 
     fn signed() -> Value {
@@ -807,21 +570,6 @@ mod tests {
         let text = serde_json::to_string_pretty(&doc).unwrap();
         let again = verify_consent(&jcs::parse_strict(&text).unwrap(), t(NOW)).unwrap();
         assert_eq!(again, c);
-    }
-
-    #[test]
-    fn urn_uuids() {
-        let id = urn_uuid_v4([0xff; 16]);
-        assert_eq!(id, "urn:uuid:ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert!(is_urn_uuid(&id));
-        assert!(!is_urn_uuid(
-            "urn:uuid:FFFFFFFF-ffff-4fff-bfff-ffffffffffff"
-        ));
-        assert!(!is_urn_uuid("ffffffff-ffff-4fff-bfff-ffffffffffff"));
-        assert!(!is_urn_uuid("urn:uuid:ffffffff-ffff-4fff-bfff-fffffffffff"));
-        assert!(!is_urn_uuid(
-            "urn:uuid:ffffffffcffffc4fffcbfffcffffffffffff"
-        ));
     }
 
     #[test]
@@ -1044,41 +792,6 @@ mod tests {
             verify_consent(&no_proof, t(NOW)),
             Err(ConsentError::Malformed(_))
         ));
-    }
-
-    #[test]
-    fn decimals() {
-        for ok in [
-            "0",
-            "0.0005",
-            "12",
-            "12.50",
-            "999999999999999999.000000000000000001",
-        ] {
-            assert!(is_decimal(ok), "{ok}");
-        }
-        for bad in [
-            "", ".5", "5.", "-1", "+1", "1e3", "0x1", "00", "01.5", "1.2.3", " 1", "１",
-        ] {
-            assert!(!is_decimal(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn distinctness() {
-        assert!(all_distinct([1, 2, 3]));
-        assert!(!all_distinct([1, 2, 1]));
-        assert!(all_distinct(Vec::<u8>::new()));
-        assert!(!all_distinct(&["a".to_owned(), "a".to_owned()]));
-    }
-
-    #[test]
-    fn utc_times_need_z() {
-        assert!(parse_utc("2026-01-01T00:00:00Z").is_some());
-        assert!(parse_utc("2026-01-01T00:00:00.000Z").is_some());
-        assert!(parse_utc("2026-01-01T01:00:00+01:00").is_none());
-        assert!(parse_utc("2026-01-01T00:00:00z").is_none());
-        assert!(parse_utc("2026-01-01").is_none());
     }
 
     #[test]

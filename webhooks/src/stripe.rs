@@ -90,9 +90,9 @@ pub fn verify(
         check_tolerance(timestamp, now, tolerance)?;
     }
     let expected = hmac_sha256_parts(secret.as_bytes(), &[timestamp_text.as_bytes(), b".", body]);
-    let matched = candidates
-        .iter()
-        .fold(false, |any, mac| crate::ct::eq(mac, &expected) | any);
+    let matched = candidates.iter().fold(false, |any, mac| {
+        fairtrain_core::ct::eq(mac, &expected) | any
+    });
     if matched {
         Ok(timestamp)
     } else {

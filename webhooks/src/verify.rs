@@ -13,8 +13,8 @@
 //!   is not a well-formed signature, are skipped, as the official libraries
 //!   do, so they can only fail to match.
 
-use crate::ed25519::Signature;
-use crate::encoding::base64_decode;
+use fairtrain_core::ed25519::Signature;
+use fairtrain_core::encoding::base64_decode;
 
 use super::secret::VerifyingKey;
 use super::sign::{is_valid_message_id, SignatureVersion};
@@ -285,7 +285,9 @@ impl Verifier {
                     let expected = secret.mac(id, ts_text, body);
                     // Check every candidate (no early exit on the comparison).
                     macs.iter()
-                        .fold(false, |any, mac| crate::ct::eq(mac, &expected) | any)
+                        .fold(false, |any, mac| {
+                            fairtrain_core::ct::eq(mac, &expected) | any
+                        })
                         .then_some(SignatureVersion::V1)
                 }
                 VerifyingKey::Ed25519(public) => {
@@ -322,8 +324,8 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhook::secret::{SigningKey, WebhookPublicKey, WebhookSecret, WebhookSigningKey};
-    use crate::webhook::sign::sign;
+    use crate::secret::{SigningKey, WebhookPublicKey, WebhookSecret, WebhookSigningKey};
+    use crate::sign::sign;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -402,7 +404,7 @@ mod tests {
         // Flip one bit of the signature.
         let mut sig = base64_decode(&h.signature[4..]).unwrap();
         sig[10] ^= 1;
-        let flipped = format!("v1a,{}", crate::encoding::base64_encode(&sig));
+        let flipped = format!("v1a,{}", fairtrain_core::encoding::base64_encode(&sig));
         assert_eq!(
             ed.verify(
                 &WebhookHeaders::new("msg_x", &TS.to_string(), &flipped),

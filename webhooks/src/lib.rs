@@ -1,13 +1,14 @@
-//! Webhooks per the Standard Webhooks specification (v1.0.0,
+//! fairtrain-webhooks: the Standard Webhooks specification (v1.0.0,
 //! <https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md>),
 //! the pure part that the Worker (sending and receiving) and the CLI
-//! (`fairtrain webhooks listen|verify`) share:
+//! (`fairtrain webhooks listen|verify`) share. Spec only: fairtrain's own
+//! event types and payloads are `fairtrain-app`'s.
 //!
 //! - [`secret`]: `whsec_` secrets, `whsk_` / `whpk_` Ed25519 keys;
 //! - [`sign`]: `v1` (HMAC-SHA256) and `v1a` (Ed25519) signatures over
 //!   `{webhook-id}.{webhook-timestamp}.{body}`, one or several per delivery;
 //! - [`verify`]: tolerance, constant-time comparison, typed errors;
-//! - [`envelope`]: `{"type","timestamp","data"}`, [`EventType`], stable `webhook-id`s;
+//! - [`envelope`]: `{"type","timestamp","data"}`, stable `webhook-id`s;
 //! - [`retry`]: the spec's retry schedule, status handling, `Retry-After`;
 //! - [`stripe`]: `Stripe-Signature` for a payment processor's inbound events;
 //! - [`destination`]: which destination URLs may be called (SSRF guard, pure part);
@@ -18,10 +19,7 @@
 
 pub mod destination;
 pub mod envelope;
-pub mod fanout;
 pub mod hmac;
-pub mod inbound;
-pub mod payload;
 pub mod retry;
 pub mod secret;
 pub mod sign;
@@ -31,8 +29,7 @@ pub mod verify;
 pub use destination::{
     check_destination, Destination, DestinationError, DestinationPolicy, HostClass,
 };
-pub use envelope::{message_id, Envelope, EventType};
-pub use payload::{from_log_event, Outgoing};
+pub use envelope::{message_id, Envelope, EnvelopeError, EventName};
 pub use secret::{
     KeyFormatError, SigningKey, VerifyingKey, WebhookPublicKey, WebhookSecret, WebhookSigningKey,
 };

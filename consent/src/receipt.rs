@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Signed (`eddsa-jcs-2022`) by the platform's active key; verified against
-//! the published key set ([`crate::key_set`]): the proof's verification method
+//! the published key set ([`fairtrain_core::key_set`]): the proof's verification method
 //! must be a listed key's `id`, and the embedded log promise must verify the
 //! same way and name the receipt's log entry.
 //!
@@ -24,17 +24,17 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
-use crate::data_integrity::{self, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::fields::{is_free_text, is_urn_uuid, jcs_hash, parse_utc, MAX_SAFE_INTEGER};
+use fairtrain_core::key_set::PublishedKey;
+use fairtrain_core::signed_document::{self, SignedDocumentError};
+use fairtrain_core::time::Timestamp;
+
 use crate::envelope::is_media_type;
-use crate::key_set::PublishedKey;
 use crate::log_event::{self, LogEvent};
-use crate::platform_proof::{self, PlatformProofError};
 use crate::policy::{Reason, Route};
-use crate::time::Timestamp;
 
 /// `type` of a receipt.
 pub const RECEIPT_TYPE: &str = "StorageReceipt";
@@ -59,6 +59,21 @@ pub enum ReceiptError {
 
 fn malformed(what: impl Into<String>) -> ReceiptError {
     ReceiptError::Malformed(what.into())
+}
+
+impl From<SignedDocumentError> for ReceiptError {
+    fn from(e: SignedDocumentError) -> Self {
+        match e {
+            SignedDocumentError::Malformed(m) => ReceiptError::Malformed(m),
+            SignedDocumentError::UnknownKey(k) => ReceiptError::UnknownKey(k),
+            SignedDocumentError::BadSignature => ReceiptError::BadSignature,
+            SignedDocumentError::KeyNotValid(k) => ReceiptError::KeyNotValid(k),
+            // Receipts name no issuer: their proof is checked alone.
+            other @ SignedDocumentError::IssuerMismatch => {
+                ReceiptError::Malformed(other.to_string())
+            }
+        }
+    }
 }
 
 /// Where the ingestion is logged, and the log's signed promise to include it.
@@ -313,32 +328,13 @@ pub fn sign_receipt(
     key: &SigningKey,
     now: Timestamp,
 ) -> Result<Value, ReceiptError> {
-    let did = DidKey::from_public_key(key.public_key());
-    let signed = data_integrity::sign(
-        &fields.to_unsigned(),
-        ProofOptions::assertion(&did, now),
-        key,
-    )
-    .map_err(|e| malformed(e.to_string()))?;
+    let signed = signed_document::sign(&fields.to_unsigned(), key, now)?;
     parse(&signed)?;
     Ok(signed)
 }
 
-/// The shared platform-proof rule, with this format's errors.
-fn check_platform_proof<'k>(
-    doc: &Value,
-    keys: &'k [PublishedKey],
-) -> Result<(&'k PublishedKey, Timestamp), ReceiptError> {
-    platform_proof::verify(doc, keys).map_err(|e| match e {
-        PlatformProofError::Malformed(m) => ReceiptError::Malformed(m),
-        PlatformProofError::UnknownKey(k) => ReceiptError::UnknownKey(k),
-        PlatformProofError::BadSignature => ReceiptError::BadSignature,
-        PlatformProofError::KeyNotValid(k) => ReceiptError::KeyNotValid(k),
-    })
-}
-
 /// Verifies a storage receipt against the platform's published keys (from a
-/// key set that [`crate::key_set::verify`] accepted): shape, the receipt's
+/// key set that [`fairtrain_core::key_set::verify`] accepted): shape, the receipt's
 /// proof, and the embedded log promise's proof, both by listed keys valid at
 /// the time they were made.
 pub fn verify_receipt(
@@ -346,9 +342,9 @@ pub fn verify_receipt(
     platform_keys: &[PublishedKey],
 ) -> Result<VerifiedReceipt, ReceiptError> {
     let (fields, include_by) = parse(doc)?;
-    let (key, signed_at) = check_platform_proof(doc, platform_keys)?;
-    check_platform_proof(&fields.log.promise, platform_keys)
-        .map_err(|e| ReceiptError::LogPromise(e.to_string()))?;
+    let (key, signed_at) = signed_document::verify_proof(doc, platform_keys)?;
+    signed_document::verify_proof(&fields.log.promise, platform_keys)
+        .map_err(|e| ReceiptError::LogPromise(ReceiptError::from(e).to_string()))?;
     Ok(VerifiedReceipt {
         signed_by: key.clone(),
         signed_at,
@@ -389,7 +385,7 @@ pub fn mismatches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::urn_uuid_v4;
+    use fairtrain_core::fields::urn_uuid_v4;
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
@@ -411,7 +407,6 @@ mod tests {
 
     /// The log's promise, as src/routes/log.rs makes it.
     fn promise(entry: &Sha256Digest, key: &SigningKey) -> Value {
-        let did = DidKey::from_public_key(key.public_key());
         let statement = json!({
             "type": PROMISE_TYPE,
             "log": ORIGIN,
@@ -419,12 +414,7 @@ mod tests {
             "received_at": "2026-03-01T12:00:00Z",
             "include_by": "2026-03-01T12:01:00Z",
         });
-        data_integrity::sign(
-            &statement,
-            ProofOptions::assertion(&did, t("2026-03-01T12:00:00Z")),
-            key,
-        )
-        .unwrap()
+        signed_document::sign(&statement, key, t("2026-03-01T12:00:00Z")).unwrap()
     }
 
     fn fields() -> ReceiptFields {

@@ -6,9 +6,9 @@
 //! signature is sent as base64url (no padding). The fixed prefix keeps a
 //! registration signature from ever being valid for anything else.
 
-use crate::did_key::DidKey;
-use crate::ed25519::{Signature, SigningKey};
-use crate::encoding::{base64url_decode, base64url_encode};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::ed25519::{Signature, SigningKey};
+use fairtrain_core::encoding::{base64url_decode, base64url_encode};
 
 /// The domain-separation prefix of the signed message.
 pub const REGISTRATION_PREFIX: &str = "fairtrain creator registration\n";

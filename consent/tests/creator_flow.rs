@@ -4,23 +4,23 @@
 //! its wire header, the gateway's decision, and a platform receipt verified
 //! against a published key set.
 
-use fairtrain_core::consent::{
-    cawg_training_mining, sign_revocation, urn_uuid_v4, verify_consent, verify_revocation,
-    ConsentToken, Jurisdiction, License, Price, Scope, Use, VerifiedConsent,
+use fairtrain_consent::consent::{
+    cawg_training_mining, sign_revocation, verify_consent, verify_revocation, Jurisdiction, Scope,
+    Use, VerifiedConsent,
+};
+use fairtrain_consent::envelope::{decode_header, encode_header, verify_envelope};
+use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
+use fairtrain_consent::log_event;
+use fairtrain_consent::policy::{evaluate, ConsentState, Contribution, Policy, Reason, Route};
+use fairtrain_consent::receipt::{
+    mismatches, object_key, sign_receipt, verify_receipt, ReceiptFields, ReceiptLog,
 };
 use fairtrain_core::data_integrity::{self, ProofOptions};
 use fairtrain_core::did_key::DidKey;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::ed25519::SigningKey;
-use fairtrain_core::envelope::{
-    decode_header, encode_header, sign_envelope, verify_envelope, EnvelopeFields,
-};
+use fairtrain_core::fields::urn_uuid_v4;
 use fairtrain_core::key_set::{self, PublishedKey};
-use fairtrain_core::log_event;
-use fairtrain_core::policy::{evaluate, ConsentState, Contribution, Policy, Reason, Route};
-use fairtrain_core::receipt::{
-    mismatches, object_key, sign_receipt, verify_receipt, ReceiptFields, ReceiptLog,
-};
 use fairtrain_core::time::Timestamp;
 use serde_json::{json, Value};
 
@@ -48,27 +48,14 @@ fn consent(
     scopes: Vec<Scope>,
     version: &str,
 ) -> (Value, VerifiedConsent) {
-    let token = ConsentToken {
-        id: urn_uuid_v4([7; 16]),
-        valid_from: t("2026-01-01T00:00:00Z"),
-        valid_until: t("2027-01-01T00:00:00Z"),
-        asset_hashes: vec![Sha256Digest::of(BYTES)],
-        allowed_uses: vec![Use::AiTraining, Use::AiGenerativeTraining],
-        commercial: true,
-        scopes,
-        jurisdiction,
-        policy_version: version.into(),
-        license: License {
-            id: "CC-BY-4.0".into(),
-            terms: None,
-        },
-        price: Price {
-            currency: "USD".into(),
-            minor_units: 2,
-            per_use: "0.0005".into(),
-        },
-    };
-    let doc = token.sign(&creator(), t("2026-01-01T00:00:00Z")).unwrap();
+    let doc = ConsentBuilder::new()
+        .id(urn_uuid_v4([7; 16]))
+        .assets(vec![Sha256Digest::of(BYTES)])
+        .uses(vec![Use::AiTraining, Use::AiGenerativeTraining])
+        .scopes(scopes)
+        .jurisdiction(jurisdiction)
+        .policy_version(version)
+        .sign(&creator(), t("2026-01-01T00:00:00Z"));
     let verified = verify_consent(&doc, t(NOW)).unwrap();
     (doc, verified)
 }
@@ -196,19 +183,13 @@ fn envelope_to_receipt() {
     let (_, c) = consent(Jurisdiction::Us, vec![Scope::PublicPosts], "v2025.11");
 
     // The CLI: sign the envelope, send it as a header.
-    let envelope = sign_envelope(
-        &EnvelopeFields {
-            content_hash: Sha256Digest::of(BYTES),
-            consent_id: c.id.clone(),
-            license: c.license.id.clone(),
-            media_type: "image/jpeg".into(),
-            scope: Scope::PublicPosts,
-            size: BYTES.len() as u64,
-            timestamp: t(NOW),
-        },
-        &creator(),
-    )
-    .unwrap();
+    let envelope = EnvelopeBuilder::new()
+        .bytes(BYTES)
+        .consent_id(&c.id)
+        .license(&c.license.id)
+        .media_type("image/jpeg")
+        .timestamp(t(NOW))
+        .sign(&creator());
     let header = encode_header(&envelope).unwrap();
 
     // The Worker: read it back, verify, route, log, sign a receipt.
@@ -265,19 +246,12 @@ fn envelope_to_receipt() {
     assert!(verified.log_entry_matches());
     assert!(mismatches(&verified.fields, &env).is_empty());
     let other_env = verify_envelope(
-        &sign_envelope(
-            &EnvelopeFields {
-                content_hash: Sha256Digest::of(b"other"),
-                consent_id: c.id.clone(),
-                license: "CC-BY-4.0".into(),
-                media_type: "image/jpeg".into(),
-                scope: Scope::PublicPosts,
-                size: 5,
-                timestamp: t(NOW),
-            },
-            &creator(),
-        )
-        .unwrap(),
+        &EnvelopeBuilder::new()
+            .bytes(b"other")
+            .consent_id(&c.id)
+            .media_type("image/jpeg")
+            .timestamp(t(NOW))
+            .sign(&creator()),
     )
     .unwrap();
     assert_eq!(

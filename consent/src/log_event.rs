@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::digest::Sha256Digest;
-use crate::jcs;
-use crate::time::Timestamp;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::jcs;
+use fairtrain_core::time::Timestamp;
 
 /// Schema version of every event type; bump per type when a schema changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -167,7 +167,7 @@ fn pseudonymous(s: &str) -> bool {
     let ps = s
         .strip_prefix("ps:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    ps || crate::did_key::DidKey::parse(s).is_ok()
+    ps || fairtrain_core::did_key::DidKey::parse(s).is_ok()
 }
 
 impl LogEvent {
@@ -353,8 +353,8 @@ mod size_tests {
 
     #[test]
     fn the_largest_consent_fits_one_entry() {
-        let key = crate::ed25519::SigningKey::from_seed(&[1; 32]);
-        let did = crate::did_key::DidKey::from_public_key(key.public_key());
+        let key = fairtrain_core::ed25519::SigningKey::from_seed(&[1; 32]);
+        let did = fairtrain_core::did_key::DidKey::from_public_key(key.public_key());
         let event = LogEvent::ConsentGranted {
             v: SCHEMA_VERSION,
             at: Timestamp::parse_rfc3339("2026-11-22T10:00:00.123Z").unwrap(),

@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::envelope::EventType;
+use super::events::EventType;
 
 /// The wildcard subscription.
 pub const ALL_EVENTS: &str = "*";

@@ -22,8 +22,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 
-use crate::ed25519;
-use crate::encoding::base64_encode;
+use fairtrain_core::ed25519;
+use fairtrain_core::encoding::base64_encode;
 
 pub const SECRET_PREFIX: &str = "whsec_";
 pub const SIGNING_KEY_PREFIX: &str = "whsk_";
@@ -147,7 +147,7 @@ impl Drop for WebhookSecret {
 
 impl PartialEq for WebhookSecret {
     fn eq(&self, other: &Self) -> bool {
-        crate::ct::eq(&self.key, &other.key)
+        fairtrain_core::ct::eq(&self.key, &other.key)
     }
 }
 impl Eq for WebhookSecret {}
@@ -201,7 +201,7 @@ impl WebhookSigningKey {
         seed.copy_from_slice(&bytes[..32]);
         let key = ed25519::SigningKey::from_seed(&seed);
         wipe(&mut seed);
-        if !crate::ct::eq(&key.public_key().to_bytes(), &bytes[32..]) {
+        if !fairtrain_core::ct::eq(&key.public_key().to_bytes(), &bytes[32..]) {
             return Err(KeyFormatError::KeyPairMismatch);
         }
         Ok(WebhookSigningKey { key: Box::new(key) })

@@ -22,9 +22,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::envelope::{Envelope, EventType};
-use crate::consent::{is_token_text, is_urn_uuid};
-use crate::time::Timestamp;
+use fairtrain_core::fields::{is_token_text, is_urn_uuid};
+use fairtrain_core::time::Timestamp;
+
+use super::events::{Envelope, EventType};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {

@@ -15,12 +15,13 @@
 //! `reconciliation.mismatch`) are built by the code that decides them, with
 //! an event id that names what they are about.
 
+use fairtrain_consent::log_event::LogEvent;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::time::Timestamp;
+use fairtrain_webhooks::message_id;
 use serde_json::{json, Value};
 
-use super::envelope::{message_id, Envelope, EventType};
-use crate::digest::Sha256Digest;
-use crate::log_event::LogEvent;
-use crate::time::Timestamp;
+use super::events::{Envelope, EventType};
 
 /// The version of every `data` object (`data.v`).
 pub const PAYLOAD_VERSION: u32 = 1;
@@ -181,7 +182,7 @@ pub fn from_log_event(event: &LogEvent, entry_hash: &Sha256Digest) -> Option<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log_event::SCHEMA_VERSION;
+    use fairtrain_consent::log_event::SCHEMA_VERSION;
 
     fn at() -> Timestamp {
         Timestamp::parse_rfc3339("2026-11-22T10:00:00Z").unwrap()
@@ -189,8 +190,8 @@ mod tests {
 
     #[test]
     fn log_events_map_to_their_webhook_types() {
-        let creator = crate::did_key::DidKey::from_public_key(
-            crate::ed25519::SigningKey::from_seed(&[1; 32]).public_key(),
+        let creator = fairtrain_core::did_key::DidKey::from_public_key(
+            fairtrain_core::ed25519::SigningKey::from_seed(&[1; 32]).public_key(),
         )
         .to_string();
         let revoked = LogEvent::ConsentRevoked {

@@ -14,17 +14,19 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::consent::{
-    check_did_key_proof, is_token_text, is_urn_uuid, jcs_hash, parse_utc, ProofFailure, Scope,
-    UnknownTerm, MAX_SAFE_INTEGER,
+use fairtrain_core::data_integrity::{self, ProofOptions};
+use fairtrain_core::did_key::DidKey;
+use fairtrain_core::digest::Sha256Digest;
+use fairtrain_core::ed25519::SigningKey;
+use fairtrain_core::encoding::{base64url_decode, base64url_encode};
+use fairtrain_core::fields::{
+    is_token_text, is_urn_uuid, jcs_hash, parse_utc, UnknownTerm, MAX_SAFE_INTEGER,
 };
-use crate::data_integrity::{self, ProofOptions};
-use crate::did_key::DidKey;
-use crate::digest::Sha256Digest;
-use crate::ed25519::SigningKey;
-use crate::encoding::{base64url_decode, base64url_encode};
-use crate::jcs;
-use crate::time::Timestamp;
+use fairtrain_core::jcs;
+use fairtrain_core::single_proof::{check_did_key_proof, ProofFailure};
+use fairtrain_core::time::Timestamp;
+
+use crate::consent::Scope;
 
 /// `type` of an envelope.
 pub const ENVELOPE_TYPE: &str = "ContributionEnvelope";
@@ -239,22 +241,14 @@ pub fn decode_header(value: &str) -> Result<Value, EnvelopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::urn_uuid_v4;
+    use crate::fixture::EnvelopeBuilder;
 
     fn key() -> SigningKey {
         SigningKey::from_seed(&[9; 32])
     }
 
     fn fields() -> EnvelopeFields {
-        EnvelopeFields {
-            content_hash: Sha256Digest::of(b"pixels"),
-            consent_id: urn_uuid_v4([3; 16]),
-            license: "CC-BY-4.0".into(),
-            media_type: "image/png".into(),
-            scope: Scope::PublicPosts,
-            size: 6,
-            timestamp: Timestamp::parse_rfc3339("2026-02-01T10:00:00Z").unwrap(),
-        }
+        EnvelopeBuilder::new().bytes(b"pixels").fields()
     }
 
     #[test]

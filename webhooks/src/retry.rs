@@ -7,7 +7,7 @@
 //! Attempts are numbered from 1. Jitter, which the spec recommends, is
 //! applied by [`with_jitter`] from caller-supplied randomness.
 
-use crate::time::Timestamp;
+use fairtrain_core::time::Timestamp;
 
 /// Delay before each attempt, in seconds: index 0 is attempt 1 (immediate).
 pub const RETRY_SCHEDULE_SECS: [u64; 10] = [

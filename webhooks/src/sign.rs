@@ -3,7 +3,7 @@
 //! `webhook-signature` value (`v1,<base64>` for HMAC-SHA256, `v1a,<base64>`
 //! for Ed25519). Several keys sign during a rotation; a consumer needs any one.
 
-use crate::encoding::base64_encode;
+use fairtrain_core::encoding::base64_encode;
 
 use super::hmac::hmac_sha256_parts;
 use super::secret::{SigningKey, WebhookSecret, WebhookSigningKey};
@@ -161,7 +161,7 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhook::secret::WebhookPublicKey;
+    use crate::secret::WebhookPublicKey;
 
     /// The official libraries' shared `sign` vector (JavaScript, Python, Go,
     /// C#, Java, PHP tests; also svix-server's worker tests).

@@ -1,17 +1,11 @@
-//! The payload: the spec's recommended structure
-//! `{"type": "consent.granted", "timestamp": "<RFC 3339>", "data": {…}}`,
-//! the event types fairtrain sends and receives, and the `webhook-id` of an
-//! event (the same on every attempt and every endpoint, so it works as the
-//! consumer's idempotency key).
+//! fairtrain's webhook event types: the ones it sends and the ones it
+//! accepts, each with its direction, and the Standard Webhooks envelope
+//! typed with them (an unknown `type` is refused while parsing).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-use crate::time::Timestamp;
 
 /// Which way an event type flows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,67 +133,14 @@ impl<'de> Deserialize<'de> for EventType {
     }
 }
 
-/// The body of a webhook: `{"type", "timestamp", "data"}` (in that order).
-/// `timestamp` is when the event happened, not when this attempt was sent
-/// (that is `webhook-timestamp`). Unknown top-level members are ignored when
-/// parsing, as the spec lets producers add metadata there.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    #[serde(rename = "type")]
-    pub event_type: EventType,
-    pub timestamp: Timestamp,
-    pub data: Value,
-}
-
-/// Why a body is not an [`Envelope`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a webhook envelope: {0}")]
-pub struct EnvelopeError(pub String);
-
-impl Envelope {
-    pub fn new(event_type: EventType, timestamp: Timestamp, data: Value) -> Self {
-        Envelope {
-            event_type,
-            timestamp,
-            data,
-        }
-    }
-
-    /// The body to send: minified JSON. Sign exactly these bytes.
-    pub fn to_body(&self) -> String {
-        // Serialising a Value-backed struct with string keys cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Parses a received body (after its signature has been verified).
-    pub fn from_body(body: &[u8]) -> Result<Self, EnvelopeError> {
-        let envelope: Envelope =
-            serde_json::from_slice(body).map_err(|e| EnvelopeError(e.to_string()))?;
-        if !envelope.data.is_object() {
-            return Err(EnvelopeError("`data` must be an object".into()));
-        }
-        Ok(envelope)
-    }
-}
-
-/// Domain separation for [`message_id`].
-const MESSAGE_ID_CONTEXT: &[u8] = b"fairtrain webhook-id v1\n";
-
-/// The `webhook-id` for an event: `msg_` + 32 hex digits (128 bits of
-/// SHA-256 over the event id), so the same event always has the same id on
-/// every attempt and endpoint, and the id never carries a `.` or anything
-/// the event id's author chose.
-pub fn message_id(event_id: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(MESSAGE_ID_CONTEXT);
-    h.update(event_id.as_bytes());
-    let digest = h.finalize();
-    format!("msg_{}", hex::encode(&digest[..16]))
-}
+/// The Standard Webhooks envelope with fairtrain's event types.
+pub type Envelope = fairtrain_webhooks::Envelope<EventType>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fairtrain_core::time::Timestamp;
+    use fairtrain_webhooks::EventName;
     use serde_json::json;
 
     #[test]
@@ -209,8 +150,7 @@ mod tests {
             assert_eq!(t.as_str().parse::<EventType>().unwrap(), *t);
             assert_eq!(serde_json::to_value(t).unwrap(), json!(t.as_str()));
             // The spec's recommended shape: segments of [a-zA-Z0-9_], dot-delimited.
-            assert!(t.as_str().split('.').all(|seg| !seg.is_empty()
-                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')));
+            assert!(t.as_str().parse::<EventName>().is_ok(), "{t}");
         }
         assert!("consent.Granted".parse::<EventType>().is_err());
         assert!("".parse::<EventType>().is_err());
@@ -223,57 +163,22 @@ mod tests {
     }
 
     #[test]
-    fn envelope_shape() {
+    fn typed_envelopes() {
         let e = Envelope::new(
             EventType::ConsentGranted,
             Timestamp::parse_rfc3339("2026-01-15T12:34:56.250Z").unwrap(),
-            json!({"consent_id": "c_1", "asset": "sha256:00"}),
+            json!({"consent_id": "c_1"}),
         );
-        let body = e.to_body();
         assert_eq!(
-            body,
-            r#"{"type":"consent.granted","timestamp":"2026-01-15T12:34:56.250Z","data":{"consent_id":"c_1","asset":"sha256:00"}}"#
+            e.to_body(),
+            r#"{"type":"consent.granted","timestamp":"2026-01-15T12:34:56.250Z","data":{"consent_id":"c_1"}}"#
         );
-        assert_eq!(Envelope::from_body(body.as_bytes()).unwrap(), e);
-    }
-
-    #[test]
-    fn envelope_parsing() {
-        // The spec's example timestamp has microseconds; extra members are allowed.
-        let e = Envelope::from_body(
-            br#"{"type":"payout.failed","timestamp":"2022-11-03T20:26:10.344522Z","data":{"payout_id":"po_1"},"extra":1}"#,
+        assert_eq!(Envelope::from_body(e.to_body().as_bytes()).unwrap(), e);
+        // A well-formed type fairtrain does not know is refused.
+        let err = Envelope::from_body(
+            br#"{"type":"user.created","timestamp":"2022-11-03T20:26:10Z","data":{}}"#,
         )
-        .unwrap();
-        assert_eq!(e.event_type, EventType::PayoutFailed);
-        assert_eq!(e.timestamp.unix_millis(), 1_667_507_170_344);
-        for bad in [
-            &br#"{"type":"user.created","timestamp":"2022-11-03T20:26:10Z","data":{}}"#[..],
-            br#"{"type":"payout.failed","timestamp":"yesterday","data":{}}"#,
-            br#"{"type":"payout.failed","timestamp":"2022-11-03T20:26:10Z","data":[]}"#,
-            br#"{"type":"payout.failed","data":{}}"#,
-            b"not json",
-        ] {
-            assert!(
-                Envelope::from_body(bad).is_err(),
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-    }
-
-    #[test]
-    fn message_ids_are_stable() {
-        let a = message_id("evt_123");
-        assert_eq!(a, message_id("evt_123"));
-        assert_ne!(a, message_id("evt_124"));
-        assert_eq!(a.len(), 4 + 32);
-        assert!(crate::webhook::sign::is_valid_message_id(&a));
-        assert!(crate::webhook::sign::is_valid_message_id(&message_id(
-            "a.b c"
-        )));
-        // Pinned, so a change of derivation (which would break consumers'
-        // deduplication across a deploy) cannot go unnoticed.
-        // (Computed independently: Python's hashlib over the same bytes.)
-        assert_eq!(a, "msg_17423076acf6dc13e8e3b9d82fe943cf");
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown event type"), "{err}");
     }
 }
