@@ -5,7 +5,7 @@ use fairtrain_app::Result;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::{opt_time, time};
+use super::{opt, opt_time, opt_time_value, time};
 use crate::runtime::Runtime;
 
 const COLUMNS: &str = "id, token_hash, role, label, scopes, created_at, expires_at, revoked_at, \
@@ -77,10 +77,10 @@ impl ApiKeyStore for Runtime {
                 k.label.as_str().into(),
                 serde_json::to_string(&k.scopes)?.into(),
                 k.created_at.format_rfc3339().into(),
-                k.expires_at.map(|t| t.format_rfc3339()).into(),
-                k.revoked_at.map(|t| t.format_rfc3339()).into(),
-                k.signing_key.as_deref().into(),
-                k.acts_for.as_deref().into(),
+                opt_time_value(k.expires_at),
+                opt_time_value(k.revoked_at),
+                opt(k.signing_key.as_deref()),
+                opt(k.acts_for.as_deref()),
             ])?
             .run()
             .await?;

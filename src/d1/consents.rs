@@ -5,7 +5,7 @@ use fairtrain_app::Result;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::{opt_time, time};
+use super::{opt, opt_time, opt_time_value, time};
 use crate::runtime::Runtime;
 
 const COLUMNS: &str =
@@ -88,8 +88,8 @@ impl ConsentStore for Runtime {
                 c.valid_from.format_rfc3339().into(),
                 c.valid_until.format_rfc3339().into(),
                 c.granted_at.format_rfc3339().into(),
-                c.revoked_at.map(|t| t.format_rfc3339()).into(),
-                c.revocation.as_deref().into(),
+                opt_time_value(c.revoked_at),
+                opt(c.revocation.as_deref()),
                 c.log_entry_hash.as_str().into(),
             ])?];
         for h in asset_hashes {

@@ -25,6 +25,7 @@ mod webhooks;
 use fairtrain_app::Result;
 use fairtrain_core::time::Timestamp;
 use serde::Serialize;
+use wasm_bindgen::JsValue;
 use worker::D1Result;
 
 /// Largest JSON parameter of a bulk write: keeps each statement small.
@@ -33,6 +34,19 @@ pub const MAX_PARAM_BYTES: usize = 80 * 1024;
 /// Rows a write statement changed.
 pub fn changes(result: &D1Result) -> Result<usize> {
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0))
+}
+
+/// An optional text value: SQL NULL when absent (`Option::into` would
+/// give `undefined`, which D1 refuses).
+pub fn opt(value: Option<&str>) -> JsValue {
+    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+/// An optional time, as stored text or NULL.
+pub fn opt_time_value(value: Option<Timestamp>) -> JsValue {
+    value
+        .map(|t| JsValue::from_str(&t.format_rfc3339()))
+        .unwrap_or(JsValue::NULL)
 }
 
 /// A stored time.
