@@ -8,6 +8,16 @@ use serde::Deserialize;
 use crate::runtime::Runtime;
 
 impl ManifestStore for Runtime {
+    async fn manifest_exists(&self, id: &str) -> Result<bool> {
+        let row: Option<serde_json::Value> = self
+            .db()?
+            .prepare("SELECT id FROM manifests WHERE id = ?1")
+            .bind(&[id.into()])?
+            .first(None)
+            .await?;
+        Ok(row.is_some())
+    }
+
     async fn flag_consent(&self, consent_id: &str, revoked_at: Timestamp) -> Result<Vec<String>> {
         let now = revoked_at.format_rfc3339();
         let db = self.db()?;

@@ -18,7 +18,7 @@ use wasm_bindgen::JsValue;
 
 use crate::http::context::Cx;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::routes::{licenses, log};
+use crate::http::routes::log;
 
 /// What applying an event did.
 pub struct Applied {
@@ -90,8 +90,15 @@ pub async fn apply(
             let id = derived_urn(integration_id, webhook_id);
             let source = format!("webhook:{integration_id}:{webhook_id}");
             let expires = expires_at.map(|t| t.format_rfc3339());
-            licenses::grant_licence(cx, &id, buyer, manifest_id, expires.as_deref(), &source)
-                .await?;
+            fairtrain_app::licenses::grant(
+                &cx.rt,
+                &id,
+                buyer,
+                manifest_id,
+                expires.as_deref(),
+                &source,
+            )
+            .await?;
             Ok(applied(id))
         }
         InboundEvent::LicenseRevoked { license_id } => {

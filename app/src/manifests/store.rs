@@ -6,6 +6,7 @@ use crate::error::Result;
 
 #[allow(async_fn_in_trait)]
 pub trait ManifestStore {
+    async fn manifest_exists(&self, id: &str) -> Result<bool>;
     /// Flags every asset record under `consent_id` in a published manifest
     /// (once), and turns those manifests from clean to flagged; returns the
     /// ids of every manifest flagged for this consent.

@@ -26,6 +26,10 @@ pub struct Tables {
 }
 
 impl ManifestStore for MemoryPlatform {
+    async fn manifest_exists(&self, id: &str) -> Result<bool> {
+        Ok(self.state.borrow().manifests.status.contains_key(id))
+    }
+
     async fn flag_consent(&self, consent_id: &str, revoked_at: Timestamp) -> Result<Vec<String>> {
         let mut s = self.state.borrow_mut();
         let m = &mut s.manifests;
