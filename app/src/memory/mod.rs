@@ -13,6 +13,7 @@ pub mod contributions;
 mod creators;
 mod dead_letters;
 mod faults;
+mod health;
 mod integrations;
 mod licenses;
 pub mod manifests;
