@@ -20,6 +20,7 @@ pub mod manifests;
 mod policies;
 mod runtime;
 mod sequencer;
+mod sequencer_store;
 mod settlements;
 mod usage;
 mod webhooks;
@@ -129,3 +130,4 @@ impl MemoryPlatform {
 
 pub use contributions::Contribution;
 pub use manifests::AssetRow as ManifestAsset;
+pub use sequencer_store::{MemoryPublisher, MemorySequencerStore};
