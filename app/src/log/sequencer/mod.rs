@@ -17,7 +17,7 @@ mod append;
 mod lookup;
 mod publish;
 mod sequence;
-pub mod store;
+mod store;
 
 use std::cell::Cell;
 
@@ -58,10 +58,6 @@ impl<S: SequencerStore> LogSequencer<S> {
             max_pool: settings.log_max_pool,
             pool_count: Cell::new(None),
         }
-    }
-
-    pub fn store(&self) -> &S {
-        &self.store
     }
 
     /// Whether entries wait to be sequenced or published: work a previous
