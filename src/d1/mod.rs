@@ -14,6 +14,7 @@ mod contributions;
 mod creators;
 mod dead_letters;
 mod faults;
+mod health;
 mod integrations;
 mod licenses;
 mod manifests;
