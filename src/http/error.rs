@@ -157,7 +157,7 @@ impl From<fairtrain_app::Error> for ApiError {
         ApiError {
             problem: Box::new(e.problem()),
             headers,
-            cause: e.cause.map(String::into_boxed_str),
+            cause: e.cause.clone().map(String::into_boxed_str),
         }
     }
 }
