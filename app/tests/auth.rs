@@ -114,11 +114,7 @@ fn a_signed_request_authenticates_its_creator_once_per_nonce() {
     // Signed but not registered: not a creator the platform knows.
     let e = run(auth::require_registered_creator(&p, &s.principal)).unwrap_err();
     assert_eq!(e.kind, Kind::Forbidden);
-    p.state
-        .borrow_mut()
-        .creators
-        .registered
-        .insert(ada.did().to_string());
+    register(&p, &ada);
     assert_eq!(
         run(auth::require_registered_creator(&p, &s.principal)).unwrap(),
         ada.did()

@@ -89,3 +89,17 @@ pub fn run<F: std::future::Future>(f: F) -> F::Output {
 }
 
 pub fn assert_platform<P: Platform>(_: &P) {}
+
+/// Registers `c` as a creator does: a challenge, signed with their key.
+pub fn register(p: &MemoryPlatform, c: &Creator) {
+    let did = c.did().to_string();
+    let challenge = run(fairtrain_app::creators::challenge(p, &did))
+        .unwrap()
+        .challenge;
+    let signature = fairtrain_consent::registration::sign_registration(&c.key, &challenge).unwrap();
+    let request = serde_json::from_value(serde_json::json!({
+        "did": did, "challenge": challenge, "signature": signature,
+    }))
+    .unwrap();
+    run(fairtrain_app::creators::register(p, &request)).unwrap();
+}
