@@ -8,10 +8,13 @@ pub async fn run(event: ScheduledEvent, env: Env) {
     if let Err(e) = purge_expired_nonces(&env).await {
         console_error!("cron {cron}: purging expired signature nonces failed: {e}");
     }
-    match crate::http::routes::uploads::abort_expired(&env).await {
-        Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
-        Ok(_) => {}
-        Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+    match crate::runtime::Runtime::background(env.clone()) {
+        Ok(rt) => match fairtrain_app::contributions::multipart::abort_expired(&rt).await {
+            Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
+            Ok(_) => {}
+            Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+        },
+        Err(e) => console_error!("cron {cron}: no runtime: {e}"),
     }
     match crate::http::context::Cx::background(env.clone(), "cron") {
         Ok(cx) => {

@@ -126,5 +126,4 @@ impl MemoryPlatform {
     }
 }
 
-pub use contributions::Contribution;
 pub use manifests::AssetRow as ManifestAsset;
