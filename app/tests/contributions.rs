@@ -442,16 +442,22 @@ fn put(p: &MemoryPlatform, c: &Creator, id: &str, n: u16, size: u64) -> Result<u
     Ok(run(multipart::record_part(p, &upload, part(n, size), &d, &d))?.received)
 }
 
+/// Ada, registered, on a platform whose multipart parts are `part_bytes`.
+fn ada_uploading(part_bytes: u64) -> (MemoryPlatform, Creator) {
+    let mut p = platform();
+    p.settings_mut().uploads.part_bytes = part_bytes;
+    let ada = Creator::new(1);
+    register(&p, &ada);
+    (p, ada)
+}
+
 fn stored_upload(p: &MemoryPlatform, id: &str) -> Option<StoredUpload> {
     p.state.borrow().contributions.uploads.get(id).cloned()
 }
 
 #[test]
 fn an_upload_starts_with_its_part_size_part_count_and_expiry() {
-    let mut p = platform();
-    p.settings_mut().uploads.part_bytes = MIB; // below the storage's minimum
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(MIB); // below the storage's minimum
     let (started, _) = start(&p, &ada, &big(1, 12 * MIB + 123));
     assert_eq!(started.part_size, 5 * MIB);
     assert_eq!(started.parts, 3);
@@ -465,10 +471,7 @@ fn an_upload_starts_with_its_part_size_part_count_and_expiry() {
 
 #[test]
 fn parts_go_in_order_and_every_one_but_the_last_is_the_part_size() {
-    let mut p = platform();
-    p.settings_mut().uploads.part_bytes = 5 * MIB;
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(5 * MIB);
     let (started, _) = start(&p, &ada, &big(1, 12 * MIB + 123));
     let id = &started.upload_id;
 
@@ -501,9 +504,7 @@ fn parts_go_in_order_and_every_one_but_the_last_is_the_part_size() {
 
 #[test]
 fn a_part_that_does_not_match_its_digest_is_not_recorded() {
-    let p = platform();
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(32 * MIB);
     let (started, _) = start(&p, &ada, &big(1, 100));
     let upload = run(multipart::next_part(&p, &started.upload_id, &ada.did(), 1)).unwrap();
     let (sent, declared) = (Sha256Digest::of(b"sent"), Sha256Digest::of(b"declared"));
@@ -522,9 +523,7 @@ fn a_part_that_does_not_match_its_digest_is_not_recorded() {
 
 #[test]
 fn of_two_requests_recording_the_same_part_only_the_first_is_recorded() {
-    let p = platform();
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(32 * MIB);
     let (started, _) = start(&p, &ada, &big(1, 100));
     let id = &started.upload_id;
     // Both read the upload before either records.
@@ -540,10 +539,7 @@ fn of_two_requests_recording_the_same_part_only_the_first_is_recorded() {
 
 #[test]
 fn only_a_complete_upload_under_a_live_consent_completes_and_is_then_gone() {
-    let mut p = platform();
-    p.settings_mut().uploads.part_bytes = 5 * MIB;
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(5 * MIB);
     let file = big(1, 6 * MIB);
     let (started, _) = start(&p, &ada, &file);
     let id = &started.upload_id;
@@ -581,9 +577,7 @@ fn only_a_complete_upload_under_a_live_consent_completes_and_is_then_gone() {
 
 #[test]
 fn a_consent_revoked_during_an_upload_stops_its_completion() {
-    let p = platform();
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(32 * MIB);
     let (started, consent) = start(&p, &ada, &big(1, 100));
     put(&p, &ada, &started.upload_id, 1, 100).unwrap();
     let revocation = ada.revocation(&consent, NOW);
@@ -594,9 +588,7 @@ fn a_consent_revoked_during_an_upload_stops_its_completion() {
 
 #[test]
 fn an_aborted_upload_is_gone_and_its_stored_parts_abandoned() {
-    let p = platform();
-    let ada = Creator::new(1);
-    register(&p, &ada);
+    let (p, ada) = ada_uploading(32 * MIB);
     let (started, _) = start(&p, &ada, &big(1, 100));
     let id = &started.upload_id;
     let key = stored_upload(&p, id).unwrap().object_key;
@@ -618,10 +610,8 @@ fn an_aborted_upload_is_gone_and_its_stored_parts_abandoned() {
 
 #[test]
 fn an_upload_expires_after_its_time_and_housekeeping_aborts_it() {
-    let mut p = platform();
+    let (mut p, ada) = ada_uploading(32 * MIB);
     p.settings_mut().uploads.ttl_s = 60;
-    let ada = Creator::new(1);
-    register(&p, &ada);
     let (old, _) = start(&p, &ada, &big(1, 100));
     p.advance_seconds(30);
     let (young, _) = start(&p, &ada, &big(2, 100));
@@ -657,10 +647,7 @@ proptest! {
         part_mib in 5u64..=16,
         probes in proptest::collection::vec(0u64..=17 * MIB, 4),
     ) {
-        let mut p = platform();
-        p.settings_mut().uploads.part_bytes = part_mib * MIB;
-        let ada = Creator::new(1);
-        register(&p, &ada);
+        let (p, ada) = ada_uploading(part_mib * MIB);
         let (started, _) = start(&p, &ada, &big(1, size));
         let id = &started.upload_id;
         let part_size = started.part_size;

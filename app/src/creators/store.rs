@@ -36,8 +36,8 @@ pub trait CreatorStore {
     /// Removes the challenge issued to `did` and returns its expiry; `None`
     /// if there is none (never issued, or already taken).
     async fn take_challenge(&self, challenge: &str, did: &str) -> Result<Option<Timestamp>>;
-    /// Stores a creator and its profile, all or nothing; `false` (and
-    /// nothing is stored) if the did is registered already.
+    /// Stores a new creator and their profile in one write; `false` if the
+    /// did is registered already (its record stays as it is).
     async fn insert_creator(&self, creator: &StoredCreator) -> Result<bool>;
     async fn creator(&self, did: &str) -> Result<Option<StoredCreator>>;
 }
