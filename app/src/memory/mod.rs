@@ -128,6 +128,5 @@ impl MemoryPlatform {
     }
 }
 
-pub use contributions::Contribution;
 pub use manifests::AssetRow as ManifestAsset;
 pub use sequencer_store::{MemoryPublisher, MemorySequencerStore};
