@@ -14,7 +14,6 @@ pub fn part_size(limits: &UploadLimits) -> u64 {
 
 /// `media_type` (parameters ignored) is one of the allowed types: exact
 /// `type/subtype` or `type/*`.
-#[allow(clippy::result_large_err)] // `Error` is large for every use case alike
 pub fn check_media_type(limits: &UploadLimits, media_type: &str) -> Result<()> {
     let mt = media_type
         .split(';')
@@ -40,7 +39,6 @@ pub fn check_media_type(limits: &UploadLimits, media_type: &str) -> Result<()> {
 }
 
 /// `what` (`size` bytes) is within `limit`.
-#[allow(clippy::result_large_err)] // `Error` is large for every use case alike
 pub fn check_size(size: u64, limit: u64, what: &str) -> Result<()> {
     if size > limit {
         return Err(Error::new(

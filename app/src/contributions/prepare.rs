@@ -120,7 +120,6 @@ async fn take_upload_slot(p: &impl Platform, did: &DidKey, per_minute: u64) -> R
 
 /// Where a new copy of `hash`'s bytes is stored: content-addressed prefix,
 /// unique suffix.
-#[allow(clippy::result_large_err)] // `Error` is large for every use case alike
 pub fn object_key(p: &impl Platform, hash: &Sha256Digest) -> Result<String> {
     Ok(receipt::object_key(hash, &p.uuid()?))
 }

@@ -17,7 +17,6 @@ use fairtrain_core::did_key::DidKey;
 
 use crate::error::{Error, Result};
 
-#[allow(clippy::result_large_err)] // `Error` is large for every use case alike
 fn parse_did(did: &str) -> Result<DidKey> {
     DidKey::parse(did).map_err(|e| Error::field("/did", format!("not an Ed25519 did:key: {e}")))
 }

@@ -38,7 +38,6 @@ pub async fn next_part(
 
 /// Part `number` of `upload` may be `length` bytes: the part size, or
 /// exactly what remains for the last part.
-#[allow(clippy::result_large_err)] // `Error` is large for every use case alike
 pub fn check_part_size(
     p: &impl Platform,
     upload: &StoredUpload,
