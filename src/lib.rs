@@ -5,10 +5,8 @@
 
 mod d1;
 mod dev;
-mod gateway;
 mod http;
 mod jobs;
-mod manifests;
 mod panic;
 mod runtime;
 mod usage;

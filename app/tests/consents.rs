@@ -145,7 +145,10 @@ fn a_revocation_is_logged_reroutes_its_contributions_and_flags_manifests_once() 
     assert_eq!(routed.len(), 1);
     assert_eq!(routed[0]["route"], "QUARANTINE_QUEUE");
     assert_eq!(routed[0]["reason"], "CONSENT_REVOKED");
-    assert_eq!(p.state.borrow().manifests.status["urn:uuid:m1"], "flagged");
+    assert_eq!(
+        p.state.borrow().manifests.manifests["urn:uuid:m1"].status,
+        fairtrain_manifest::ManifestState::Flagged
+    );
 
     // Again: nothing more happens.
     let again = run(consents::revoke(&p, &ada.did(), &g.consent_id, &revocation)).unwrap();
@@ -263,15 +266,36 @@ fn contribute(p: &MemoryPlatform, receipt_id: &str, consent_id: &str, bytes: &[u
 }
 
 fn publish_manifest(p: &MemoryPlatform, id: &str, consent_id: &str, bytes: &[u8]) {
+    use fairtrain_core::digest::Sha256Digest;
     let mut s = p.state.borrow_mut();
-    s.manifests.status.insert(id.into(), "clean".into());
-    s.manifests
-        .assets
-        .push(fairtrain_app::memory::ManifestAsset {
-            manifest_id: id.into(),
-            idx: 0,
-            content_hash: fairtrain_core::digest::Sha256Digest::of(bytes).to_string(),
+    let hash = Sha256Digest::of(b"-");
+    s.manifests.manifests.insert(
+        id.into(),
+        fairtrain_app::manifests::store::StoredManifest {
+            id: id.into(),
+            snapshot_id: format!("{id}-snapshot"),
+            name: "-".into(),
+            document: "{}".into(),
+            manifest_hash: hash,
+            assets_root: fairtrain_tlog::leaf_hash(b"-"),
+            asset_count: 1,
+            page_roots: vec![fairtrain_tlog::leaf_hash(b"-")],
+            created_at: t(NOW),
+            log_entry_hash: hash,
+            status: fairtrain_manifest::ManifestState::Clean,
+        },
+    );
+    s.manifests.assets.insert(
+        (id.into(), 0),
+        fairtrain_manifest::AssetRecord {
+            content_hash: Sha256Digest::of(bytes),
+            size: bytes.len() as u64,
+            media_type: "image/png".into(),
             creator: "did:key:x".into(),
             consent_id: consent_id.into(),
-        });
+            consent_hash: hash,
+            receipt_id: "urn:uuid:r1".into(),
+            log_entry_hash: hash,
+        },
+    );
 }

@@ -5,7 +5,9 @@ use fairtrain_app::contributions::store::{
     StoredUpload, UploadStore,
 };
 use fairtrain_app::gateway::Which;
+use fairtrain_app::manifests::store::{CandidateContribution, CandidateQuery};
 use fairtrain_app::{Error, Result};
+use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -269,6 +271,68 @@ impl ContributionStore for Runtime {
             .results()?;
         rows.into_iter().map(ContributionRow::stored).collect()
     }
+
+    // Reads for manifests.
+    async fn manifest_candidates(
+        &self,
+        query: &CandidateQuery,
+        after: Option<(&Sha256Digest, &str)>,
+        limit: u32,
+    ) -> Result<Vec<CandidateContribution>> {
+        let (after_hash, after_receipt) = after
+            .map(|(h, r)| (h.to_string(), r.to_string()))
+            .unwrap_or_default();
+        let mut sql = String::from(
+            "SELECT c.receipt_id, c.asset_hash, c.contributor, c.consent_id, c.route, c.media_type, c.size, c.log_entry_hash \
+             FROM contributions c JOIN consents k ON k.id = c.consent_id WHERE (c.asset_hash, c.receipt_id) > (?1, ?2)",
+        );
+        let mut binds: Vec<JsValue> = vec![after_hash.into(), after_receipt.into()];
+        let mut add = |clause: &str, value: JsValue| {
+            binds.push(value);
+            sql.push_str(&format!(" AND {clause} ?{}", binds.len()));
+        };
+        if let Some(v) = &query.creator {
+            add("c.contributor =", v.as_str().into());
+        }
+        if let Some(v) = &query.media_type {
+            add("c.media_type =", v.as_str().into());
+        }
+        if let Some(v) = query.jurisdiction {
+            add("k.jurisdiction =", v.as_str().into());
+        }
+        if let Some(list) = &query.assets {
+            let list: Vec<String> = list.iter().map(ToString::to_string).collect();
+            binds.push(serde_json::to_string(&list)?.into());
+            sql.push_str(&format!(
+                " AND c.asset_hash IN (SELECT value FROM json_each(?{}))",
+                binds.len()
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY c.asset_hash, c.receipt_id LIMIT {limit}"
+        ));
+        let rows: Vec<CandidateRow> = self
+            .db()?
+            .prepare(sql)
+            .bind(&binds)?
+            .all()
+            .await?
+            .results()?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(CandidateContribution {
+                    asset_hash: r.asset_hash.parse()?,
+                    log_entry_hash: r.log_entry_hash.parse()?,
+                    receipt_id: r.receipt_id,
+                    contributor: r.contributor,
+                    consent_id: r.consent_id,
+                    route: r.route,
+                    media_type: r.media_type,
+                    size: r.size,
+                })
+            })
+            .collect()
+    }
 }
 
 const UPLOAD_COLUMNS: &str =
@@ -396,4 +460,18 @@ impl UploadStore for Runtime {
             .results()?;
         rows.into_iter().map(UploadRow::stored).collect()
     }
+}
+
+// Rows read for manifests.
+
+#[derive(Deserialize)]
+struct CandidateRow {
+    receipt_id: String,
+    asset_hash: String,
+    contributor: String,
+    consent_id: String,
+    route: String,
+    media_type: String,
+    size: u64,
+    log_entry_hash: String,
 }

@@ -1,11 +1,13 @@
 //! Contributions, the blobs they point at, the per-creator upload rate, and
 //! multipart uploads in progress.
 
+use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::gateway::Which;
+use crate::manifests::store::{CandidateContribution, CandidateQuery};
 
 /// One stored copy of some bytes, by content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,16 @@ pub trait ContributionStore {
     async fn contribution(&self, receipt_id: &str) -> Result<Option<StoredContribution>>;
     /// An asset's contributions, in order of ingestion.
     async fn contributions_of(&self, asset_hash: &str) -> Result<Vec<StoredContribution>>;
+
+    // Reads for manifests.
+    /// Up to `limit` contributions matching `query` (whose consent is
+    /// stored), in (asset hash, receipt id) order, after `after`.
+    async fn manifest_candidates(
+        &self,
+        query: &CandidateQuery,
+        after: Option<(&Sha256Digest, &str)>,
+        limit: u32,
+    ) -> Result<Vec<CandidateContribution>>;
 }
 
 /// A part of a multipart upload, as stored.

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
 
 use super::MemoryPlatform;
@@ -9,6 +10,7 @@ use crate::contributions::store::{
 };
 use crate::error::{Error, Result};
 use crate::gateway::Which;
+use crate::manifests::store::{CandidateContribution, CandidateQuery};
 
 #[derive(Default)]
 pub struct Tables {
@@ -119,6 +121,48 @@ impl ContributionStore for MemoryPlatform {
             .cloned()
             .collect();
         out.sort_by_key(|c| c.ingested_at);
+        Ok(out)
+    }
+
+    // Reads for manifests.
+    async fn manifest_candidates(
+        &self,
+        query: &CandidateQuery,
+        after: Option<(&Sha256Digest, &str)>,
+        limit: u32,
+    ) -> Result<Vec<CandidateContribution>> {
+        let s = self.state.borrow();
+        let mut out = Vec::new();
+        for c in s.contributions.contributions.values() {
+            let Some(consent) = s.consents.consents.get(&c.consent_id) else {
+                continue;
+            };
+            let asset_hash: Sha256Digest = c.asset_hash.parse()?;
+            let wanted = query.creator.as_ref().is_none_or(|d| *d == c.contributor)
+                && query.media_type.as_ref().is_none_or(|m| *m == c.media_type)
+                && query
+                    .jurisdiction
+                    .is_none_or(|j| j.as_str() == consent.jurisdiction)
+                && query
+                    .assets
+                    .as_ref()
+                    .is_none_or(|a| a.contains(&asset_hash))
+                && after.is_none_or(|(h, r)| (&asset_hash, c.receipt_id.as_str()) > (h, r));
+            if wanted {
+                out.push(CandidateContribution {
+                    receipt_id: c.receipt_id.clone(),
+                    asset_hash,
+                    contributor: c.contributor.clone(),
+                    consent_id: c.consent_id.clone(),
+                    route: c.route.clone(),
+                    media_type: c.media_type.clone(),
+                    size: c.size,
+                    log_entry_hash: c.log_entry_hash.parse()?,
+                });
+            }
+        }
+        out.sort_by(|a, b| (a.asset_hash, &a.receipt_id).cmp(&(b.asset_hash, &b.receipt_id)));
+        out.truncate(limit as usize);
         Ok(out)
     }
 }

@@ -128,5 +128,4 @@ impl MemoryPlatform {
     }
 }
 
-pub use manifests::AssetRow as ManifestAsset;
 pub use sequencer_store::{MemoryPublisher, MemorySequencerStore};
