@@ -10,6 +10,8 @@
 //! The page and proof bodies are what `fairtrain manifest fetch` saves and
 //! verifies offline, so they are parsed strictly (unknown members refused).
 
+use std::collections::BTreeMap;
+
 use fairtrain_consent::consent::{Jurisdiction, Use};
 use fairtrain_consent::envelope::is_media_type;
 use fairtrain_core::did_key::DidKey;
@@ -183,9 +185,13 @@ pub struct Composed {
     #[serde(with = "hash_base64")]
     pub assets_root: Hash,
     pub manifest_hash: Sha256Digest,
-    pub excluded: Vec<ExcludedAsset>,
     /// The `manifest.published` log entry's hash.
     pub log_entry_hash: Sha256Digest,
+    /// The first contributions left out (up to 1,000), and why.
+    pub excluded: Vec<ExcludedAsset>,
+    /// Every contribution left out, counted by reason (`Exclusion::as_str`).
+    #[serde(default)]
+    pub excluded_by_reason: BTreeMap<String, u64>,
 }
 
 #[cfg(test)]

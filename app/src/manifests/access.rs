@@ -48,19 +48,13 @@ pub(super) async fn consent_now_valid(
         .map_err(|_| "consent_expired"))
 }
 
-/// An asset hash from a path, checked after access (a reader without access
-/// learns nothing from a malformed hash).
-pub(super) fn asset_hash(text: &str) -> Result<Sha256Digest> {
-    text.parse()
-        .map_err(|e| Error::bad_request(format!("asset hash: {e}")))
+/// A malformed asset hash (checked after access: a reader without access
+/// learns nothing from it).
+pub(super) fn bad_hash(e: impl std::fmt::Display) -> Error {
+    Error::bad_request(format!("asset hash: {e}"))
 }
 
-/// A page number (absent: the first), checked after access.
-pub(super) fn page_number(text: Option<&str>) -> Result<u64> {
-    match text {
-        None => Ok(0),
-        Some(v) => v
-            .parse()
-            .map_err(|_| Error::bad_request("`page` must be a non-negative integer")),
-    }
+/// A page number that is not one (checked after access).
+pub(super) fn bad_page<E>(_: E) -> Error {
+    Error::bad_request("`page` must be a non-negative integer")
 }

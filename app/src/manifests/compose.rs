@@ -7,13 +7,12 @@
 use std::collections::BTreeMap;
 
 use fairtrain_core::digest::Sha256Digest;
-use fairtrain_manifest::api::{hash_base64, ExcludedAsset};
+use fairtrain_manifest::api::ExcludedAsset;
 use fairtrain_manifest::{
-    Activity, AssetRecord, Candidate, ComposeRequest, DatasetTerms, Exclusion, ManifestFields,
-    ManifestState,
+    Activity, AssetRecord, Candidate, ComposeRequest, Composed, DatasetTerms, Exclusion,
+    ManifestFields, ManifestState,
 };
 use fairtrain_tlog::Hash;
-use serde::Serialize;
 
 use super::store::{CandidateContribution, CandidateQuery, NewAsset, StoredManifest};
 use crate::error::{Error, Kind, Result};
@@ -27,34 +26,20 @@ const WRITE_CHUNK: usize = 2000;
 /// Exclusions listed in the answer; the rest are counted by reason.
 const MAX_LISTED_EXCLUSIONS: usize = 1000;
 
-/// A manifest composed, signed, logged and stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct Composed {
-    pub manifest_id: String,
-    pub snapshot_id: String,
-    pub asset_count: u64,
-    #[serde(with = "hash_base64")]
-    pub assets_root: Hash,
-    pub manifest_hash: Sha256Digest,
-    /// The `manifest.published` log entry's hash.
-    pub log_entry_hash: Sha256Digest,
-    /// The first [`MAX_LISTED_EXCLUSIONS`] contributions left out, and why.
-    pub excluded: Vec<ExcludedAsset>,
-    /// Every contribution left out, counted by reason.
-    pub excluded_by_reason: BTreeMap<&'static str, u64>,
-}
-
 /// What the scan selected: the leaves, and what it left out.
 struct Selection {
     records: u64,
     leaf_hashes: Vec<Hash>,
     excluded: Vec<ExcludedAsset>,
-    excluded_by_reason: BTreeMap<&'static str, u64>,
+    excluded_by_reason: BTreeMap<String, u64>,
 }
 
 impl Selection {
     fn exclude(&mut self, c: &CandidateContribution, reason: Exclusion) {
-        *self.excluded_by_reason.entry(reason.as_str()).or_default() += 1;
+        *self
+            .excluded_by_reason
+            .entry(reason.as_str().to_string())
+            .or_default() += 1;
         if self.excluded.len() < MAX_LISTED_EXCLUSIONS {
             self.excluded.push(ExcludedAsset {
                 content_hash: c.asset_hash,

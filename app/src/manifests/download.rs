@@ -7,7 +7,7 @@ use fairtrain_core::principal::Principal;
 use fairtrain_core::time::Timestamp;
 use serde::Serialize;
 
-use super::access::{asset_hash, consent_now_valid, require_reader};
+use super::access::{bad_hash, consent_now_valid, require_reader};
 use crate::error::{Error, Kind, Result};
 use crate::platform::Platform;
 
@@ -31,7 +31,7 @@ pub async fn download_url(
     origin: &str,
 ) -> Result<DownloadUrl> {
     require_reader(p, reader, manifest_id).await?;
-    let hash = asset_hash(hash)?;
+    let hash: Sha256Digest = hash.parse().map_err(bad_hash)?;
     if let Err(reason) = consent_now_valid(p, manifest_id, &hash).await? {
         return Err(Error::new(
             Kind::Gone,

@@ -14,7 +14,7 @@ pub mod store;
 
 pub use access::{require_reader, READERS};
 pub use blob::{open_download, DownloadQuery};
-pub use compose::{compose, Composed};
+pub use compose::compose;
 pub use download::{download_url, DownloadUrl, DOWNLOAD_TTL_S};
 pub use flag::flag_revoked_consent;
 pub use pages::{assets, consents, proof};

@@ -1,12 +1,13 @@
 //! A manifest page by page: its asset records with each page's proof, its
 //! consent tokens, and one asset's inclusion proof.
 
+use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::principal::Principal;
 use fairtrain_manifest::api::CONSENTS_PAGE_SIZE;
 use fairtrain_manifest::{AssetProof, AssetsPage, ConsentsPage, PAGE_SIZE};
 use serde_json::Value;
 
-use super::access::{asset_hash, page_number, require_reader};
+use super::access::{bad_hash, bad_page, require_reader};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 
@@ -22,7 +23,11 @@ pub async fn assets(
     page: Option<&str>,
 ) -> Result<AssetsPage> {
     let m = require_reader(p, reader, id).await?;
-    let page = page_number(page)?;
+    let page = page
+        .map(str::parse::<u64>)
+        .transpose()
+        .map_err(bad_page)?
+        .unwrap_or(0);
     let page_count = m.page_roots.len() as u64;
     if page >= page_count {
         return Err(Error::not_found(&format!(
@@ -51,7 +56,11 @@ pub async fn consents(
     page: Option<&str>,
 ) -> Result<ConsentsPage> {
     require_reader(p, reader, id).await?;
-    let page = page_number(page)?;
+    let page = page
+        .map(str::parse::<u64>)
+        .transpose()
+        .map_err(bad_page)?
+        .unwrap_or(0);
     let total = p.manifest_consent_count(id).await?;
     let tokens = p
         .manifest_consent_tokens(id, page.saturating_mul(CONSENT_PAGE), CONSENT_PAGE)
@@ -75,7 +84,7 @@ pub async fn proof(
     hash: &str,
 ) -> Result<AssetProof> {
     let m = require_reader(p, reader, id).await?;
-    let hash = asset_hash(hash)?;
+    let hash: Sha256Digest = hash.parse().map_err(bad_hash)?;
     let index = p
         .manifest_asset_index(id, &hash)
         .await?

@@ -30,6 +30,13 @@ impl Tables {
             .filter(move |_| published)
             .map(|((_, idx), r)| (*idx, r))
     }
+
+    /// The distinct consents a published manifest's records use, by id.
+    fn consent_ids<'a>(&'a self, id: &'a str) -> BTreeSet<&'a str> {
+        self.published_assets(id)
+            .map(|(_, r)| r.consent_id.as_str())
+            .collect()
+    }
 }
 
 impl ManifestStore for MemoryPlatform {
@@ -121,13 +128,7 @@ impl ManifestStore for MemoryPlatform {
     }
 
     async fn manifest_consent_count(&self, id: &str) -> Result<u64> {
-        let s = self.state.borrow();
-        let ids: BTreeSet<&str> = s
-            .manifests
-            .published_assets(id)
-            .map(|(_, r)| r.consent_id.as_str())
-            .collect();
-        Ok(ids.len() as u64)
+        Ok(self.state.borrow().manifests.consent_ids(id).len() as u64)
     }
 
     async fn manifest_consent_tokens(
@@ -137,35 +138,35 @@ impl ManifestStore for MemoryPlatform {
         limit: u64,
     ) -> Result<Vec<String>> {
         let s = self.state.borrow();
-        let ids: BTreeSet<&str> = s
+        let tokens = s
             .manifests
-            .published_assets(id)
-            .map(|(_, r)| r.consent_id.as_str())
-            .collect();
-        Ok(ids
+            .consent_ids(id)
             .into_iter()
             .filter_map(|c| s.consents.consents.get(c))
             .skip(usize::try_from(offset).unwrap_or(usize::MAX))
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .map(|c| c.token.clone())
-            .collect())
+            .collect();
+        Ok(tokens)
     }
 
     async fn manifest_flags(&self, id: &str, limit: u32) -> Result<Vec<RevokedAsset>> {
         let s = self.state.borrow();
-        s.manifests
+        let mut out = Vec::new();
+        for ((_, hash, consent_id), at) in s
+            .manifests
             .flags
             .iter()
             .filter(|((m, _, _), _)| m == id)
             .take(limit as usize)
-            .map(|((_, hash, consent_id), at)| {
-                Ok(RevokedAsset {
-                    content_hash: hash.parse()?,
-                    consent_id: consent_id.clone(),
-                    revoked_at: *at,
-                })
-            })
-            .collect()
+        {
+            out.push(RevokedAsset {
+                content_hash: hash.parse()?,
+                consent_id: consent_id.clone(),
+                revoked_at: *at,
+            });
+        }
+        Ok(out)
     }
 
     async fn asset_consent(

@@ -381,6 +381,7 @@ fn compose_checks_what_the_platform_signed() {
             reason: fairtrain_manifest::Exclusion::ConsentRevoked,
         }],
         log_entry_hash: fairtrain_core::digest::Sha256Digest::of(b"entry"),
+        excluded_by_reason: [("consent_revoked".to_string(), 1)].into(),
     };
     let mut r = routes(&fx);
     r.insert(
