@@ -12,7 +12,6 @@ mod manifests;
 mod panic;
 mod runtime;
 mod upload;
-mod usage;
 mod webhooks;
 
 #[path = "../durable_objects/mod.rs"]

@@ -82,4 +82,23 @@ impl LicenseStore for Runtime {
         all.sort_by_key(|l| l.granted_at);
         Ok(all)
     }
+
+    // Reads for the ledger.
+    async fn licenses_for_manifest(&self, manifest_id: &str) -> Result<Vec<StoredLicense>> {
+        let rows: Vec<Row> = self
+            .db()?
+            .prepare(format!(
+                "SELECT {COLUMNS} FROM licenses WHERE manifest_id = ?1 ORDER BY granted_at"
+            ))
+            .bind(&[manifest_id.into()])?
+            .all()
+            .await?
+            .results()?;
+        let mut all = rows
+            .into_iter()
+            .map(Row::stored)
+            .collect::<Result<Vec<_>>>()?;
+        all.sort_by_key(|l| l.granted_at);
+        Ok(all)
+    }
 }

@@ -52,4 +52,21 @@ impl Sequencer for Runtime {
         }
         Ok(res.json().await?)
     }
+
+    // Reads for the ledger.
+    async fn published_checkpoint(&self) -> Result<Option<String>> {
+        let key = format!(
+            "{}checkpoint",
+            crate::durable_objects::log_sequencer::publish::PREFIX
+        );
+        let Some(object) = self.bucket()?.get(key).execute().await? else {
+            return Ok(None);
+        };
+        let bytes = object
+            .body()
+            .ok_or_else(|| Error::internal("empty checkpoint"))?
+            .bytes()
+            .await?;
+        Ok(Some(String::from_utf8(bytes)?))
+    }
 }

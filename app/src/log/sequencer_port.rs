@@ -8,4 +8,9 @@ pub trait Sequencer {
     /// Durably pools the entries (or finds them already pooled or
     /// sequenced). A full pool is `RateLimited` with a retry time.
     async fn append(&self, request: &AppendRequest) -> Result<AppendResponse>;
+
+    // Reads for the ledger.
+    /// The log's latest published checkpoint (the signed note's text), if
+    /// one is published.
+    async fn published_checkpoint(&self) -> Result<Option<String>>;
 }

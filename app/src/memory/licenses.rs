@@ -45,4 +45,19 @@ impl LicenseStore for MemoryPlatform {
         out.sort_by_key(|l| l.granted_at);
         Ok(out)
     }
+
+    // Reads for the ledger.
+    async fn licenses_for_manifest(&self, manifest_id: &str) -> Result<Vec<StoredLicense>> {
+        let mut out: Vec<StoredLicense> = self
+            .state
+            .borrow()
+            .licenses
+            .licenses
+            .values()
+            .filter(|l| l.manifest_id == manifest_id)
+            .cloned()
+            .collect();
+        out.sort_by_key(|l| l.granted_at);
+        Ok(out)
+    }
 }

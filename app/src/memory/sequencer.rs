@@ -61,4 +61,25 @@ impl Sequencer for MemoryPlatform {
         }
         Ok(AppendResponse { size, results })
     }
+
+    // Reads for the ledger.
+    /// Every entry appended is sequenced at once, so the checkpoint covers
+    /// them all (unsigned: only its origin, size and root are read).
+    async fn published_checkpoint(&self) -> Result<Option<String>> {
+        let state = self.state.borrow();
+        let entries = &state.log.entries;
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let mut tree = fairtrain_tlog::MemoryTree::new();
+        for e in entries {
+            tree.push_entry(e);
+        }
+        Ok(Some(format!(
+            "{}\n{}\n{}\n",
+            self.settings.log_origin,
+            entries.len(),
+            tree.root().to_base64()
+        )))
+    }
 }
