@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod market;
+
 use fairtrain_app::memory::{block_on, MemoryPlatform};
 use fairtrain_app::Platform;
 use fairtrain_consent::consent::{sign_revocation, ConsentToken};
