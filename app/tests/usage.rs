@@ -575,7 +575,7 @@ fn an_event_id_seen_again_with_other_content_is_set_aside_as_a_conflict() {
 fn a_large_report_travels_in_messages_under_the_limit_and_is_priced_once() {
     let m = per_sample();
     let events: Vec<UsageEvent> = (0..3000)
-        .map(|i| m.event(&format!("big-{i}"), &[(i % 4) as u64], 1 + i % 7, EARLIER))
+        .map(|i| m.event(&format!("big-{i}"), &[i % 4], 1 + i % 7, EARLIER))
         .collect();
     m.accept(events).unwrap();
     let texts = m.p.state.borrow().queued.usage.clone();

@@ -207,7 +207,7 @@ impl SettlementStore for MemoryPlatform {
             .values()
             .map(|s| s.summary.clone())
             .collect();
-        all.sort_by(|a, b| b.period_end.cmp(&a.period_end));
+        all.sort_by_key(|s| std::cmp::Reverse(s.period_end));
         all.truncate(limit);
         Ok(all)
     }

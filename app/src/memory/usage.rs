@@ -169,7 +169,7 @@ impl UsageStore for MemoryPlatform {
             .iter()
             .filter(|c| {
                 let id = c.event_id.as_str();
-                standing.get(id).is_some() && standing.get(id) == hash_in_message.get(id)
+                standing.contains_key(id) && standing.get(id) == hash_in_message.get(id)
             })
             .collect();
         let mut keys = HashSet::new();

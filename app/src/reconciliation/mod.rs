@@ -123,8 +123,8 @@ pub async fn read(p: &impl Platform, id: &str) -> Result<ReconciliationView> {
     })
 }
 
-/// 1. Every event a receipt accepted is recorded, and nothing else is: one
-/// report at a time, so memory stays bounded by a report.
+/// Receipts vs events: every event a receipt accepted is recorded, and
+/// nothing else is; one report at a time, so memory stays bounded by a report.
 async fn receipts_vs_events(p: &impl Platform) -> Result<Vec<Mismatch>> {
     let mut mismatches = Vec::new();
     for report_id in p.report_ids().await? {
@@ -174,10 +174,10 @@ async fn receipts_vs_events(p: &impl Platform) -> Result<Vec<Mismatch>> {
     Ok(mismatches)
 }
 
-/// 2. Every event has one line per asset; 3. each line is priced as the
-/// event's manifest prices it (per-epoch charges by the one rule in
-/// [`epoch`]); 4. every line pays the creator of an asset of its manifest.
-/// Events page by page, each page with its lines.
+/// Events vs lines: every event has one line per asset. Prices: each line
+/// is priced as the event's manifest prices it (per-epoch charges by the
+/// one rule in [`epoch`]). Assets: every line pays the creator of an asset
+/// of its manifest. Events page by page, each page with its lines.
 async fn events_lines_prices_and_assets(p: &impl Platform) -> Result<Vec<Mismatch>> {
     let mut mismatches = Vec::new();
     let mut strays = Vec::new();
@@ -304,7 +304,7 @@ async fn stray_lines(p: &impl Platform, lines: &[LedgerLine]) -> Result<Vec<Mism
         .collect())
 }
 
-/// 5. Settlement lines add up to the ledger's lines; 6. the rail's answers
+/// Settlement lines add up to the ledger's lines, and the rail's answers
 /// match what was instructed.
 async fn settlements_and_rail(p: &impl Platform) -> Result<Vec<Mismatch>> {
     let mut mismatches = Vec::new();
