@@ -11,7 +11,6 @@ mod jobs;
 mod manifests;
 mod panic;
 mod runtime;
-mod upload;
 mod webhooks;
 
 #[path = "../durable_objects/mod.rs"]

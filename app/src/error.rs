@@ -100,9 +100,13 @@ impl Kind {
 }
 
 /// A failed use case: what went wrong, for whom (the detail and extension
-/// members the client sees) and why (the cause, logged only).
+/// members the client sees) and why (the cause, logged only). Boxed, so
+/// every `Result` on the way stays small; the fields read through `Deref`.
 #[derive(Debug, Clone)]
-pub struct Error {
+pub struct Error(Box<Details>);
+
+#[derive(Debug, Clone)]
+pub struct Details {
     pub kind: Kind,
     pub detail: String,
     /// RFC 9457 extension members (`reason`, `errors`, `limit`, ...).
@@ -113,15 +117,28 @@ pub struct Error {
     pub cause: Option<String>,
 }
 
+impl std::ops::Deref for Error {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
+    }
+}
+
 impl Error {
     pub fn new(kind: Kind, detail: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Details {
             kind,
             detail: detail.into(),
             members: Map::new(),
             retry_after: None,
             cause: None,
-        }
+        }))
     }
 
     /// Adds an extension member (reserved RFC 9457 names are ignored when rendered).
@@ -197,13 +214,13 @@ impl Error {
             .kind()
             .map(Kind::from_problem_type)
             .unwrap_or(Kind::Internal);
-        Error {
+        Error(Box::new(Details {
             kind,
             detail: problem.detail.unwrap_or(problem.title),
             members: problem.extensions,
             retry_after,
             cause: None,
-        }
+        }))
     }
 
     pub fn reason(&self) -> Option<&str> {

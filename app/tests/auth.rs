@@ -114,11 +114,7 @@ fn a_signed_request_authenticates_its_creator_once_per_nonce() {
     // Signed but not registered: not a creator the platform knows.
     let e = run(auth::require_registered_creator(&p, &s.principal)).unwrap_err();
     assert_eq!(e.kind, Kind::Forbidden);
-    p.state
-        .borrow_mut()
-        .creators
-        .registered
-        .insert(ada.did().to_string());
+    register(&p, &ada);
     assert_eq!(
         run(auth::require_registered_creator(&p, &s.principal)).unwrap(),
         ada.did()
@@ -133,4 +129,27 @@ fn a_role_outside_the_list_is_forbidden_and_says_which_role_it_had() {
     assert_eq!(e.kind, Kind::Forbidden);
     assert_eq!(e.members["role"], "operator");
     assert!(e.detail.contains("buyer or auditor"));
+}
+
+#[test]
+fn housekeeping_forgets_nonces_once_their_signatures_expired() {
+    let p = MemoryPlatform::new(t(NOW));
+    let ada = Creator::new(1);
+    run(auth::authenticate_signature(
+        &p,
+        &signed(&ada, "n-1"),
+        false,
+    ))
+    .unwrap();
+    assert_eq!(run(auth::purge_expired_nonces(&p)).unwrap(), 0);
+    let expires_at = *p.state.borrow().auth.nonces.values().next().unwrap();
+    p.set_now(fairtrain_core::time::Timestamp::from_unix_seconds(expires_at).unwrap());
+    assert_eq!(
+        run(auth::purge_expired_nonces(&p)).unwrap(),
+        0,
+        "not before it expired"
+    );
+    p.advance_seconds(1);
+    assert_eq!(run(auth::purge_expired_nonces(&p)).unwrap(), 1);
+    assert!(p.state.borrow().auth.nonces.is_empty());
 }

@@ -256,21 +256,9 @@ fn a_new_policy_reroutes_what_it_changes_and_logs_each_change() {
 
 /// A contribution under `consent_id`, not yet routed.
 fn contribute(p: &MemoryPlatform, receipt_id: &str, consent_id: &str, bytes: &[u8]) {
-    use fairtrain_app::contributions::store::RoutedContribution;
     p.state.borrow_mut().contributions.contributions.insert(
         receipt_id.into(),
-        fairtrain_app::memory::Contribution {
-            routed: RoutedContribution {
-                receipt_id: receipt_id.into(),
-                asset_hash: fairtrain_core::digest::Sha256Digest::of(bytes).to_string(),
-                scope: "public_posts".into(),
-                route: "-".into(),
-                route_reason: "-".into(),
-                consent_id: consent_id.into(),
-            },
-            policy_version: "v2025.11".into(),
-            routed_at: t(NOW),
-        },
+        contribution(receipt_id, consent_id, bytes),
     );
 }
 

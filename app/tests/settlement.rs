@@ -628,10 +628,7 @@ fn a_passport_lists_the_model_s_usage_and_its_status_follows_revocations() {
         .collect();
     assert_eq!(listed, ids);
     assert_eq!(v.fields.usage_line_count, 2);
-    assert_eq!(
-        v.fields.log_checkpoint.size,
-        m.p.state.borrow().log.entries.len() as u64
-    );
+    assert_eq!(v.fields.log_checkpoint.size, m.p.logged().len() as u64);
     let e = run(passports::passport(&m.p, "no-such-model")).unwrap_err();
     assert_eq!(e.kind, Kind::NotFound);
 

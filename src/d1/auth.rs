@@ -19,4 +19,14 @@ impl NonceStore for Runtime {
             .await?;
         Ok(changes(&stored)? == 1)
     }
+
+    async fn purge_nonces(&self, now_s: i64) -> Result<usize> {
+        let purged = self
+            .db()?
+            .prepare("DELETE FROM signature_nonces WHERE expires_at < ?1")
+            .bind(&[(now_s as f64).into()])?
+            .run()
+            .await?;
+        changes(&purged)
+    }
 }

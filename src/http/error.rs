@@ -77,10 +77,6 @@ impl ApiError {
         )
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemType::Forbidden, detail)
-    }
-
     /// A dependency failed. The cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         let mut e = ApiError::new(
@@ -157,7 +153,7 @@ impl From<fairtrain_app::Error> for ApiError {
         ApiError {
             problem: Box::new(e.problem()),
             headers,
-            cause: e.cause.map(String::into_boxed_str),
+            cause: e.cause.clone().map(String::into_boxed_str),
         }
     }
 }

@@ -5,13 +5,18 @@ use worker::{console_error, console_log, Env, ScheduledEvent};
 
 pub async fn run(event: ScheduledEvent, env: Env) {
     let cron = event.cron();
-    if let Err(e) = purge_expired_nonces(&env).await {
-        console_error!("cron {cron}: purging expired signature nonces failed: {e}");
-    }
-    match crate::http::routes::uploads::abort_expired(&env).await {
-        Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
-        Ok(_) => {}
-        Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+    match crate::runtime::Runtime::background(env.clone()) {
+        Ok(rt) => {
+            if let Err(e) = fairtrain_app::auth::purge_expired_nonces(&rt).await {
+                console_error!("cron {cron}: purging expired signature nonces failed: {e}");
+            }
+            match fairtrain_app::contributions::multipart::abort_expired(&rt).await {
+                Ok(n) if n > 0 => console_log!("cron {cron}: aborted {n} expired uploads"),
+                Ok(_) => {}
+                Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
+            }
+        }
+        Err(e) => console_error!("cron {cron}: no runtime: {e}"),
     }
     match crate::http::context::Cx::background(env.clone(), "cron") {
         Ok(cx) => match crate::webhooks::deliver::sweep(&cx).await {
@@ -47,15 +52,4 @@ async fn settle_and_reconcile(cron: &str, env: Env) {
         ),
         Err(e) => console_error!("cron {cron}: reconciliation failed: {e}"),
     }
-}
-
-/// Replay protection only needs a nonce until its signature expires.
-async fn purge_expired_nonces(env: &Env) -> worker::Result<()> {
-    let now_s = (worker::Date::now().as_millis() / 1000) as f64;
-    env.d1("DB")?
-        .prepare("DELETE FROM signature_nonces WHERE expires_at < ?1")
-        .bind(&[now_s.into()])?
-        .run()
-        .await?;
-    Ok(())
 }

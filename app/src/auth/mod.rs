@@ -12,4 +12,4 @@ pub mod store;
 
 pub use bearer::authenticate_bearer;
 pub use roles::{require_registered_creator, require_role};
-pub use signature::{authenticate_signature, SignedRequest};
+pub use signature::{authenticate_signature, purge_expired_nonces, SignedRequest};

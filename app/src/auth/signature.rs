@@ -55,3 +55,9 @@ pub async fn authenticate_signature(
         content_digest: verified.content_digest,
     })
 }
+
+/// Replay protection needs a nonce only until its signature expires: the
+/// rest are forgotten (housekeeping); returns how many.
+pub async fn purge_expired_nonces(p: &impl Platform) -> Result<usize> {
+    p.purge_nonces(p.now().unix_millis().div_euclid(1000)).await
+}

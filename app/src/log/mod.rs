@@ -1,8 +1,17 @@
-//! The transparency log, as the rest of the application uses it: append
-//! typed events (and tell webhook subscribers), promise their inclusion.
+//! The transparency log: append typed events (and tell webhook
+//! subscribers), promise their inclusion, read the tree; and the sequencer
+//! that orders entries into it ([`sequencer`]).
 
 mod append;
+mod post;
 pub mod protocol;
+mod read;
+pub mod sequencer;
 pub mod sequencer_port;
 
 pub use append::{append, origin, promise, Appended, INCLUSION_DEADLINE_MS};
+pub use post::{post_events, Posted, MAX_EVENTS};
+pub use read::{
+    asset_entries, checkpoint_at, consistency, entry, proof, public_object, PublicObject, IMMUTABLE,
+};
+pub use sequencer::{AssetEntries, Consistency, EntryLookup, LoggedEntry, PooledEntry};

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 /// The log every event goes to. One sequencer, one tree.
 pub const MAIN_LOG: &str = "main";
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendRequest {
     pub entries: Vec<NewEntry>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewEntry {
     /// The entry bytes (canonical JSON), base64.
     pub entry: String,
@@ -21,14 +21,14 @@ pub struct NewEntry {
     pub assets: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendResponse {
     /// The size of the tree when the entries were accepted.
     pub size: u64,
     pub results: Vec<AppendResult>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendResult {
     pub entry_hash: String,
     /// Set when the entry was already in the tree (appending twice returns the first index).

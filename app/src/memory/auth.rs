@@ -20,4 +20,11 @@ impl NonceStore for MemoryPlatform {
         s.auth.nonces.insert(key, expires_at);
         Ok(true)
     }
+
+    async fn purge_nonces(&self, now_s: i64) -> Result<usize> {
+        let mut s = self.state.borrow_mut();
+        let before = s.auth.nonces.len();
+        s.auth.nonces.retain(|_, expires_at| *expires_at >= now_s);
+        Ok(before - s.auth.nonces.len())
+    }
 }

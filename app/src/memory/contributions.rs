@@ -1,24 +1,25 @@
 use std::collections::BTreeMap;
 
+use fairtrain_core::time::Timestamp;
+
 use super::MemoryPlatform;
 use crate::contributions::store::{
-    ContributionStore, RouteChange, RoutedContribution, UploadStore,
+    ContributionStore, Part, RouteChange, RoutedContribution, StoredBlob, StoredContribution,
+    StoredUpload, UploadStore,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gateway::Which;
-
-/// A stored contribution, as far as the memory platform needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Contribution {
-    pub routed: RoutedContribution,
-    pub policy_version: String,
-    pub routed_at: fairtrain_core::time::Timestamp,
-}
 
 #[derive(Default)]
 pub struct Tables {
     /// By receipt id.
-    pub contributions: BTreeMap<String, Contribution>,
+    pub contributions: BTreeMap<String, StoredContribution>,
+    /// By content hash.
+    pub blobs: BTreeMap<String, StoredBlob>,
+    /// (did, Unix minute) → uploads counted.
+    pub upload_rate: BTreeMap<(String, i64), u64>,
+    /// Multipart uploads in progress, by id.
+    pub uploads: BTreeMap<String, StoredUpload>,
     /// Object keys discarded.
     pub discarded: Vec<String>,
     /// Multipart uploads aborted, as "key upload-id".
@@ -36,13 +37,13 @@ impl ContributionStore for MemoryPlatform {
         Ok(s.contributions
             .contributions
             .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-            .map(|(_, c)| &c.routed)
+            .map(|(_, c)| c)
             .filter(|c| match which {
                 Which::Consent(id) => c.consent_id == id,
                 Which::All => true,
             })
             .take(limit as usize)
-            .cloned()
+            .map(StoredContribution::routed)
             .collect())
     }
 
@@ -50,14 +51,127 @@ impl ContributionStore for MemoryPlatform {
         let mut s = self.state.borrow_mut();
         for ch in changes {
             if let Some(c) = s.contributions.contributions.get_mut(&ch.receipt_id) {
-                c.routed.route = ch.route.clone();
-                c.routed.route_reason = ch.reason.clone();
+                c.route = ch.route.clone();
+                c.route_reason = ch.reason.clone();
                 c.policy_version = ch.policy_version.clone();
                 c.routed_at = ch.routed_at;
             }
         }
         Ok(())
     }
+
+    async fn count_upload(&self, did: &str, minute: i64) -> Result<u64> {
+        let mut s = self.state.borrow_mut();
+        let count = s
+            .contributions
+            .upload_rate
+            .entry((did.to_string(), minute))
+            .or_insert(0);
+        *count += 1;
+        Ok(*count)
+    }
+
+    async fn keep_blob(&self, blob: &StoredBlob) -> Result<StoredBlob> {
+        Ok(self
+            .state
+            .borrow_mut()
+            .contributions
+            .blobs
+            .entry(blob.hash.clone())
+            .or_insert_with(|| blob.clone())
+            .clone())
+    }
+
+    async fn blob(&self, hash: &str) -> Result<Option<StoredBlob>> {
+        Ok(self.state.borrow().contributions.blobs.get(hash).cloned())
+    }
+
+    async fn insert_contribution(&self, c: &StoredContribution) -> Result<()> {
+        let mut s = self.state.borrow_mut();
+        let t = &mut s.contributions;
+        if t.contributions.contains_key(&c.receipt_id) {
+            return Err(Error::internal(
+                "UNIQUE constraint failed: contributions.receipt_id",
+            ));
+        }
+        t.contributions.insert(c.receipt_id.clone(), c.clone());
+        Ok(())
+    }
+
+    async fn contribution(&self, receipt_id: &str) -> Result<Option<StoredContribution>> {
+        Ok(self
+            .state
+            .borrow()
+            .contributions
+            .contributions
+            .get(receipt_id)
+            .cloned())
+    }
+
+    async fn contributions_of(&self, asset_hash: &str) -> Result<Vec<StoredContribution>> {
+        let mut out: Vec<StoredContribution> = self
+            .state
+            .borrow()
+            .contributions
+            .contributions
+            .values()
+            .filter(|c| c.asset_hash == asset_hash)
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| c.ingested_at);
+        Ok(out)
+    }
 }
 
-impl UploadStore for MemoryPlatform {}
+impl UploadStore for MemoryPlatform {
+    async fn insert_upload(&self, upload: &StoredUpload) -> Result<()> {
+        let mut s = self.state.borrow_mut();
+        if s.contributions.uploads.contains_key(&upload.id) {
+            return Err(Error::internal("UNIQUE constraint failed: uploads.id"));
+        }
+        s.contributions
+            .uploads
+            .insert(upload.id.clone(), upload.clone());
+        Ok(())
+    }
+
+    async fn upload(&self, id: &str) -> Result<Option<StoredUpload>> {
+        Ok(self.state.borrow().contributions.uploads.get(id).cloned())
+    }
+
+    async fn record_parts(
+        &self,
+        id: &str,
+        parts: &[Part],
+        received: u64,
+        expected: u64,
+    ) -> Result<bool> {
+        let mut s = self.state.borrow_mut();
+        match s.contributions.uploads.get_mut(id) {
+            Some(u) if u.received == expected => {
+                u.parts = parts.to_vec();
+                u.received = received;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn delete_upload(&self, id: &str) -> Result<()> {
+        self.state.borrow_mut().contributions.uploads.remove(id);
+        Ok(())
+    }
+
+    async fn expired_uploads(&self, now: Timestamp, limit: u32) -> Result<Vec<StoredUpload>> {
+        Ok(self
+            .state
+            .borrow()
+            .contributions
+            .uploads
+            .values()
+            .filter(|u| u.expired(now))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}

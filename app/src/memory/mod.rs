@@ -13,12 +13,14 @@ pub mod contributions;
 mod creators;
 mod dead_letters;
 mod faults;
+mod health;
 mod integrations;
 mod licenses;
 pub mod manifests;
 mod policies;
 mod runtime;
 mod sequencer;
+mod sequencer_store;
 mod settlements;
 mod usage;
 mod webhooks;
@@ -126,5 +128,5 @@ impl MemoryPlatform {
     }
 }
 
-pub use contributions::Contribution;
 pub use manifests::AssetRow as ManifestAsset;
+pub use sequencer_store::{MemoryPublisher, MemorySequencerStore};

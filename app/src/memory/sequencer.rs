@@ -1,85 +1,94 @@
-//! The log in memory: entries sequenced the moment they are appended
-//! (deduplicated by hash), enough for the application's contract.
+//! The log in memory: the real sequencer ([`LogSequencer`]) over the
+//! in-memory store and publisher. Every append is sequenced and published
+//! before it is answered, as if the Durable Object's alarm rang at once.
 
-use std::collections::HashMap;
+use fairtrain_core::digest::Sha256Digest;
 
-use fairtrain_core::encoding::base64_decode;
-
+use super::sequencer_store::{MemoryPublisher, MemorySequencerStore};
 use super::MemoryPlatform;
-use crate::error::{Error, Result};
-use crate::log::protocol::{AppendRequest, AppendResponse, AppendResult};
-use crate::platform::Sequencer;
+use crate::error::Result;
+use crate::log::protocol::{AppendRequest, AppendResponse};
+use crate::log::sequencer::{pool_full, AssetEntries, Consistency, EntryLookup, LogSequencer};
+use crate::log::sequencer_port::PublishedLog;
+use crate::platform::{Clock, Config, Console, Sequencer};
 
 #[derive(Default)]
 pub struct Log {
-    /// Entry bytes, by index.
-    pub entries: Vec<Vec<u8>>,
-    /// Entry hash → index.
-    pub index: HashMap<String, u64>,
+    pub store: MemorySequencerStore,
+    pub published: MemoryPublisher,
     /// Set by a test: the next append fails as a full pool does.
     pub refuse_next: bool,
 }
 
 impl Log {
+    /// Every sequenced entry, decoded.
     pub fn events(&self) -> Vec<serde_json::Value> {
-        self.entries
+        self.store
+            .sequenced()
             .iter()
             .filter_map(|b| serde_json::from_slice(b).ok())
             .collect()
     }
 }
 
+impl MemoryPlatform {
+    /// The log's sequencer, over the platform's log storage.
+    fn log_sequencer(&self) -> LogSequencer<MemorySequencerStore> {
+        LogSequencer::new(self.state.borrow().log.store.clone(), self.settings())
+    }
+}
+
 impl Sequencer for MemoryPlatform {
     async fn append(&self, request: &AppendRequest) -> Result<AppendResponse> {
-        let mut state = self.state.borrow_mut();
-        let log = &mut state.log;
-        if std::mem::take(&mut log.refuse_next) {
-            return Err(Error::new(
-                crate::error::Kind::RateLimited,
-                "the log's pool is full; retry shortly",
-            )
-            .retry_after(1));
+        if std::mem::take(&mut self.state.borrow_mut().log.refuse_next) {
+            return Err(pool_full());
         }
-        let size = log.entries.len() as u64;
-        let mut results = Vec::new();
-        for e in &request.entries {
-            let bytes = base64_decode(&e.entry)?;
-            let (index, status) = match log.index.get(&e.hash) {
-                Some(i) => (Some(*i), "sequenced"),
-                None => {
-                    let i = log.entries.len() as u64;
-                    log.entries.push(bytes);
-                    log.index.insert(e.hash.clone(), i);
-                    (None, "pooled")
+        let sequencer = self.log_sequencer();
+        let publisher = self.state.borrow().log.published.clone();
+        let accepted = sequencer.append(request, self.now().unix_millis() as u64)?;
+        // The alarm: its failure leaves the entries pooled, not the append failed.
+        loop {
+            match sequencer.run(self.keys(), &publisher).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    self.error(&format!("log sequencer: {e}"));
+                    break;
                 }
-            };
-            results.push(AppendResult {
-                entry_hash: e.hash.clone(),
-                index,
-                status: status.into(),
-            });
+            }
         }
-        Ok(AppendResponse { size, results })
+        Ok(accepted.response)
     }
 
-    // Reads for the ledger.
-    /// Every entry appended is sequenced at once, so the checkpoint covers
-    /// them all (unsigned: only its origin, size and root are read).
-    async fn published_checkpoint(&self) -> Result<Option<String>> {
-        let state = self.state.borrow();
-        let entries = &state.log.entries;
-        if entries.is_empty() {
-            return Ok(None);
-        }
-        let mut tree = fairtrain_tlog::MemoryTree::new();
-        for e in entries {
-            tree.push_entry(e);
-        }
-        Ok(Some(format!(
-            "{}\n{}\n{}\n",
-            self.settings.log_origin,
-            entries.len(),
-            tree.root().to_base64()
-        )))
+    async fn checkpoint_at(&self, size: u64) -> Result<Vec<u8>> {
+        self.log_sequencer().checkpoint_at(size)
+    }
+
+    async fn proof(&self, index: u64) -> Result<Vec<u8>> {
+        self.log_sequencer().proof(index)
+    }
+
+    async fn entry(&self, hash: &Sha256Digest) -> Result<EntryLookup> {
+        self.log_sequencer().entry(hash)
+    }
+
+    async fn asset_entries(&self, asset: &Sha256Digest) -> Result<AssetEntries> {
+        self.log_sequencer().asset_entries(asset)
+    }
+
+    async fn consistency(&self, from: u64, to: u64) -> Result<Consistency> {
+        self.log_sequencer().consistency(from, to)
+    }
+}
+
+impl PublishedLog for MemoryPlatform {
+    async fn published(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .state
+            .borrow()
+            .log
+            .published
+            .object(path)
+            .map(|o| o.data))
     }
 }

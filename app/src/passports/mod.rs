@@ -14,16 +14,18 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ledger::lines;
+use crate::log::sequencer_port::PublishedLog;
 use crate::platform::Platform;
 use crate::usage::store::Lines;
 
 /// The log's latest published checkpoint: origin, size and root hash (the
 /// first three lines of its signed note).
-async fn checkpoint(p: &impl Platform) -> Result<LogCheckpointRef> {
-    let text = p
-        .published_checkpoint()
+async fn checkpoint(p: &impl PublishedLog) -> Result<LogCheckpointRef> {
+    let bytes = p
+        .published("checkpoint")
         .await?
         .ok_or_else(|| Error::unavailable("the log has no checkpoint yet"))?;
+    let text = String::from_utf8(bytes)?;
     let mut lines = text.lines();
     let origin = lines.next().unwrap_or_default().to_string();
     let size = lines
@@ -42,7 +44,7 @@ async fn checkpoint(p: &impl Platform) -> Result<LogCheckpointRef> {
 }
 
 /// The signed passport of `model_id`; not found if it has no ledger lines.
-pub async fn passport(p: &impl Platform, model_id: &str) -> Result<Value> {
+pub async fn passport(p: &(impl Platform + PublishedLog), model_id: &str) -> Result<Value> {
     let lines = lines(p, Lines::Model(model_id)).await?;
     if lines.is_empty() {
         return Err(Error::not_found(&format!("/v1/models/{model_id}/passport")));

@@ -91,3 +91,44 @@ pub fn run<F: std::future::Future>(f: F) -> F::Output {
 }
 
 pub fn assert_platform<P: Platform>(_: &P) {}
+
+/// Registers `c` as a creator does: a challenge, signed with their key.
+pub fn register(p: &MemoryPlatform, c: &Creator) {
+    let did = c.did().to_string();
+    let challenge = run(fairtrain_app::creators::challenge(p, &did))
+        .unwrap()
+        .challenge;
+    let signature = fairtrain_consent::registration::sign_registration(&c.key, &challenge).unwrap();
+    let request = serde_json::from_value(serde_json::json!({
+        "did": did, "challenge": challenge, "signature": signature,
+    }))
+    .unwrap();
+    run(fairtrain_app::creators::register(p, &request)).unwrap();
+}
+
+/// A stored contribution of `bytes` under `consent_id`, not yet routed.
+pub fn contribution(
+    receipt_id: &str,
+    consent_id: &str,
+    bytes: &[u8],
+) -> fairtrain_app::contributions::store::StoredContribution {
+    fairtrain_app::contributions::store::StoredContribution {
+        receipt_id: receipt_id.into(),
+        asset_hash: Sha256Digest::of(bytes).to_string(),
+        contributor: Creator::new(1).did().to_string(),
+        consent_id: consent_id.into(),
+        envelope: "{}".into(),
+        envelope_hash: Sha256Digest::of(b"{}").to_string(),
+        scope: "public_posts".into(),
+        license: "CC-BY-4.0".into(),
+        media_type: "image/png".into(),
+        size: bytes.len() as u64,
+        route: "-".into(),
+        route_reason: "-".into(),
+        policy_version: "v2025.11".into(),
+        routed_at: t(NOW),
+        ingested_at: t(NOW),
+        receipt: "{}".into(),
+        log_entry_hash: Sha256Digest::of(b"entry").to_string(),
+    }
+}

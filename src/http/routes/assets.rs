@@ -1,14 +1,14 @@
 //! `POST /v1/assets`: a creator's upload in one request, streamed into R2 and
 //! hashed on the way; `GET /v1/assets/{hash}`: an asset and its
-//! contributions, with where each was routed.
+//! contributions, with where each was routed (`fairtrain_app::contributions`).
 
+use fairtrain_app::contributions;
+use fairtrain_app::platform::Blobs;
 use fairtrain_consent::envelope::decode_header;
 use fairtrain_core::digest::{parse_digest_header, Sha256Digest};
 use fairtrain_core::principal::Role;
 use fairtrain_core::problem::ProblemType;
 use futures_util::FutureExt;
-use serde::Deserialize;
-use serde_json::{json, Value};
 use worker::{Data, HttpMetadata, Response};
 
 use crate::http::auth;
@@ -16,13 +16,6 @@ use crate::http::context::Cx;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::reply;
 use crate::http::stream::{stream_to, StreamError};
-use crate::upload::ingest::{self, discard};
-use crate::upload::limits::Limits;
-
-/// The object key of one stored copy: content-addressed prefix, unique suffix.
-pub fn object_key(hash: &Sha256Digest) -> String {
-    format!("blobs/sha256/{}/{}", hash.to_hex(), uuid::Uuid::new_v4())
-}
 
 pub fn stream_problem(e: StreamError) -> ApiError {
     match e {
@@ -52,6 +45,17 @@ pub fn content_length(cx: &Cx) -> ApiResult<u64> {
         })
 }
 
+/// The request's Content-Digest (RFC 9530, sha-256), required.
+pub fn content_digest(cx: &Cx, fallback: Option<&str>, missing: &str) -> ApiResult<Sha256Digest> {
+    cx.header("Content-Digest")
+        .or_else(|| fallback.and_then(|name| cx.header(name)))
+        .ok_or_else(|| ApiError::bad_request(missing))
+        .and_then(|h| {
+            parse_digest_header(&h)
+                .map_err(|e| ApiError::bad_request(format!("Content-Digest: {e}")))
+        })
+}
+
 pub async fn upload(cx: Cx) -> ApiResult<Response> {
     let creator = auth::require_creator(&cx).await?;
     let header = cx.header("Fairtrain-Envelope").ok_or_else(|| {
@@ -61,23 +65,14 @@ pub async fn upload(cx: Cx) -> ApiResult<Response> {
     })?;
     let envelope = decode_header(&header)
         .map_err(|e| ApiError::bad_request(format!("Fairtrain-Envelope: {e}")))?;
-    let limits = Limits::from(&cx);
     let length = content_length(&cx)?;
-    limits.check_size(
-        length,
-        limits.max_single_bytes,
-        "a single-request upload (use /v1/uploads for multipart)",
-    )?;
-    let prepared = ingest::prepare(&cx, &creator, &envelope, &limits).await?;
+    let prepared = contributions::prepare_single(&cx.rt, &creator, &envelope, length).await?;
     let env = &prepared.envelope;
-    let declared = cx
-        .header("Content-Digest")
-        .or_else(|| cx.header("Repr-Digest"))
-        .ok_or_else(|| ApiError::bad_request("Content-Digest (RFC 9530, sha-256) is required"))
-        .and_then(|h| {
-            parse_digest_header(&h)
-                .map_err(|e| ApiError::bad_request(format!("Content-Digest: {e}")))
-        })?;
+    let declared = content_digest(
+        &cx,
+        Some("Repr-Digest"),
+        "Content-Digest (RFC 9530, sha-256) is required",
+    )?;
     if declared != env.content_hash {
         return Err(ApiError::field(
             "/content_hash",
@@ -105,8 +100,8 @@ pub async fn upload(cx: Cx) -> ApiResult<Response> {
         .inner()
         .body()
         .ok_or_else(|| ApiError::bad_request("the request has no body"))?;
-    let bucket = cx.env.bucket("BLOBS")?;
-    let key = object_key(&env.content_hash);
+    let bucket = cx.rt.bucket()?;
+    let key = contributions::object_key(&cx.rt, &env.content_hash)?;
     let metadata = HttpMetadata {
         content_type: Some(env.media_type.clone()),
         ..Default::default()
@@ -126,29 +121,16 @@ pub async fn upload(cx: Cx) -> ApiResult<Response> {
     let streamed = match streamed {
         Ok((s, _)) => s,
         Err(e) => {
-            discard(&bucket, &key).await;
+            cx.rt.discard(&key).await;
             return Err(stream_problem(e));
         }
     };
-    let receipt = ingest::finish(&cx, prepared, &bucket, key, streamed).await?;
-    let id = receipt["receipt_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    reply::created(&receipt, &format!("/v1/receipts/{id}"))
-}
-
-#[derive(Deserialize)]
-struct ContributionRow {
-    receipt_id: String,
-    contributor: String,
-    consent_id: String,
-    scope: String,
-    route: String,
-    route_reason: String,
-    policy_version: String,
-    ingested_at: String,
-    routed_at: String,
+    let ingested =
+        contributions::finish(&cx.rt, prepared, key, streamed.digest, streamed.size).await?;
+    reply::created(
+        &ingested.receipt,
+        &format!("/v1/receipts/{}", ingested.receipt_id),
+    )
 }
 
 /// Operators and auditors see every contribution of an asset; a creator
@@ -158,31 +140,5 @@ pub async fn get(cx: Cx, hash: &str) -> ApiResult<Response> {
     let hash: Sha256Digest = hash
         .parse()
         .map_err(|e| ApiError::bad_request(format!("asset hash: {e}")))?;
-    let db = cx.db()?;
-    let blob: Option<Value> = db
-        .prepare("SELECT hash, size, media_type, stored_at FROM blobs WHERE hash = ?1")
-        .bind(&[hash.to_string().into()])?
-        .first(None)
-        .await?;
-    let mut blob = blob.ok_or_else(|| ApiError::not_found(&format!("/v1/assets/{hash}")))?;
-    let rows: Vec<ContributionRow> = db
-        .prepare("SELECT receipt_id, contributor, consent_id, scope, route, route_reason, policy_version, ingested_at, routed_at FROM contributions WHERE asset_hash = ?1 ORDER BY ingested_at")
-        .bind(&[hash.to_string().into()])?
-        .all()
-        .await?
-        .results()?;
-    let visible: Vec<Value> = rows
-        .into_iter()
-        .filter(|r| principal.role != Role::Creator || r.contributor == principal.id)
-        .map(|r| json!({
-            "receipt_id": r.receipt_id, "contributor": r.contributor, "consent_id": r.consent_id, "scope": r.scope,
-            "route": r.route, "route_reason": r.route_reason, "policy_version": r.policy_version,
-            "ingested_at": r.ingested_at, "routed_at": r.routed_at,
-        }))
-        .collect();
-    if principal.role == Role::Creator && visible.is_empty() {
-        return Err(ApiError::not_found(&format!("/v1/assets/{hash}")));
-    }
-    blob["contributions"] = Value::Array(visible);
-    reply::ok(&blob)
+    reply::ok(&contributions::asset(&cx.rt, &principal, &hash).await?)
 }
