@@ -37,15 +37,6 @@ fn operator() -> Principal {
     who(Role::Operator, "operator")
 }
 
-fn who(role: Role, id: &str) -> Principal {
-    Principal {
-        role,
-        id: id.into(),
-        scopes: vec![],
-        expires_at: None,
-    }
-}
-
 fn settle(p: &MemoryPlatform) -> Settled {
     run(settlements::settle(p, Trigger::Operator)).unwrap()
 }

@@ -100,20 +100,11 @@ fn an_accepted_report_is_queued_logged_stored_and_answered_the_same_way_again() 
     let id = fields.report_id;
     let read = run(usage::read_report(&m.p, orchestrator, &id)).unwrap();
     assert_eq!(read.receipt, r.receipt);
-    let auditor = principal(Role::Auditor, "a1");
+    let auditor = who(Role::Auditor, "a1");
     run(usage::read_report(&m.p, &auditor, &id)).unwrap();
-    let other = principal(Role::Orchestrator, "o2");
+    let other = who(Role::Orchestrator, "o2");
     let e = run(usage::read_report(&m.p, &other, &id)).unwrap_err();
     assert_eq!(e.kind, Kind::NotFound);
-}
-
-fn principal(role: Role, id: &str) -> Principal {
-    Principal {
-        role,
-        id: id.into(),
-        scopes: vec![],
-        expires_at: None,
-    }
 }
 
 #[test]
@@ -149,10 +140,7 @@ fn reports_that_do_not_verify_or_come_from_the_wrong_key_are_refused_whole() {
     assert_eq!(e.kind, Kind::DocumentSignature);
     assert!(e.detail.contains("registered signing key"), "{}", e.detail);
 
-    let e = accept(
-        &principal(Role::Orchestrator, "nobody"),
-        &m.report(events()),
-    );
+    let e = accept(&who(Role::Orchestrator, "nobody"), &m.report(events()));
     assert_eq!(e.kind, Kind::Forbidden);
 
     let lone = Orchestrator::new("o000000000000002", 92);

@@ -86,6 +86,19 @@ pub fn logged(p: &MemoryPlatform, kind: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A principal of `role` with `id` (an API key id, `operator`, a did:key).
+pub fn who(
+    role: fairtrain_core::principal::Role,
+    id: &str,
+) -> fairtrain_core::principal::Principal {
+    fairtrain_core::principal::Principal {
+        role,
+        id: id.into(),
+        scopes: vec![],
+        expires_at: None,
+    }
+}
+
 pub fn run<F: std::future::Future>(f: F) -> F::Output {
     block_on(f)
 }
