@@ -9,7 +9,6 @@ mod http;
 mod jobs;
 mod panic;
 mod runtime;
-mod usage;
 mod webhooks;
 
 #[path = "../durable_objects/mod.rs"]

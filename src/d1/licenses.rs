@@ -66,20 +66,39 @@ impl LicenseStore for Runtime {
     }
 
     async fn licenses_of(&self, buyer: &str, manifest_id: &str) -> Result<Vec<StoredLicense>> {
-        let rows: Vec<Row> = self
-            .db()?
-            .prepare(format!(
-                "SELECT {COLUMNS} FROM licenses WHERE buyer = ?1 AND manifest_id = ?2 ORDER BY granted_at"
-            ))
-            .bind(&[buyer.into(), manifest_id.into()])?
-            .all()
-            .await?
-            .results()?;
-        let mut all = rows
-            .into_iter()
-            .map(Row::stored)
-            .collect::<Result<Vec<_>>>()?;
-        all.sort_by_key(|l| l.granted_at);
-        Ok(all)
+        licenses_where(
+            self,
+            "buyer = ?1 AND manifest_id = ?2",
+            &[buyer.into(), manifest_id.into()],
+        )
+        .await
     }
+
+    // Reads for the ledger.
+    async fn licenses_for_manifest(&self, manifest_id: &str) -> Result<Vec<StoredLicense>> {
+        licenses_where(self, "manifest_id = ?1", &[manifest_id.into()]).await
+    }
+}
+
+/// The licenses matching `condition`, in order of grant.
+async fn licenses_where(
+    rt: &Runtime,
+    condition: &str,
+    binds: &[wasm_bindgen::JsValue],
+) -> Result<Vec<StoredLicense>> {
+    let rows: Vec<Row> = rt
+        .db()?
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM licenses WHERE {condition} ORDER BY granted_at"
+        ))
+        .bind(binds)?
+        .all()
+        .await?
+        .results()?;
+    let mut all = rows
+        .into_iter()
+        .map(Row::stored)
+        .collect::<Result<Vec<_>>>()?;
+    all.sort_by_key(|l| l.granted_at);
+    Ok(all)
 }

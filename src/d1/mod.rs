@@ -13,7 +13,6 @@ mod consents;
 mod contributions;
 mod creators;
 mod dead_letters;
-mod faults;
 mod health;
 mod integrations;
 mod licenses;

@@ -26,9 +26,7 @@ const MAX_ITERATIONS: u32 = 1_000_000;
 const MAX_BYTES: usize = 16 << 20;
 
 pub async fn run(mut cx: Cx) -> ApiResult<Response> {
-    if !cx.is_development() {
-        return Err(ApiError::not_found(cx.url.path()));
-    }
+    super::require_development(&cx)?;
     let req: BenchRequest = body::json(&mut cx, body::JSON_LIMIT).await?;
     if req.iterations > MAX_ITERATIONS || req.bytes > MAX_BYTES {
         return Err(ApiError::bad_request(format!(

@@ -70,17 +70,6 @@ impl ApiError {
         ApiError::validation(vec![FieldError::new(pointer, detail)])
     }
 
-    pub fn unauthenticated(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemType::Unauthenticated, detail).header(
-            "WWW-Authenticate",
-            r#"Bearer realm="fairtrain", Signature realm="fairtrain""#,
-        )
-    }
-
-    pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemType::Forbidden, detail)
-    }
-
     /// A dependency failed. The cause goes to the log, not to the client.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         let mut e = ApiError::new(

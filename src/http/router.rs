@@ -159,8 +159,8 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
         ["v1", "admin", "dead-letters", "replay"] => {
             on!(cx, Post => routes::usage::replay_dead_letter(cx))
         }
-        ["v1", "dev", "faults"] => on!(cx, Post => routes::usage::dev_fault(cx)),
-        ["v1", "dev", "tamper"] => on!(cx, Post => routes::usage::dev_tamper(cx)),
+        ["v1", "dev", "faults"] => on!(cx, Post => crate::dev::faults::set(cx)),
+        ["v1", "dev", "tamper"] => on!(cx, Post => crate::dev::faults::tamper(cx)),
         ["v1", "dev", "panic"] => on!(cx, Post => crate::dev::panic(cx)),
         ["v1", "dev", "drain"] => on!(cx, Post => crate::dev::drain(cx)),
         ["v1", "dev", "bench"] => on!(cx, Post => crate::dev::bench::run(cx)),

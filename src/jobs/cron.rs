@@ -19,34 +19,37 @@ pub async fn run(event: ScheduledEvent, env: Env) {
         Err(e) => console_error!("cron {cron}: no runtime: {e}"),
     }
     match crate::http::context::Cx::background(env.clone(), "cron") {
-        Ok(cx) => {
-            match crate::webhooks::deliver::sweep(&cx).await {
-                Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
-                Ok(_) => {}
-                Err(e) => {
-                    console_error!("cron {cron}: webhook sweep failed: {}", e)
-                }
+        Ok(cx) => match crate::webhooks::deliver::sweep(&cx).await {
+            Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
+            Ok(_) => {}
+            Err(e) => {
+                console_error!("cron {cron}: webhook sweep failed: {}", e)
             }
-            // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
-            if cron == "0 0 * * 1" {
-                match crate::usage::settle::settle(&cx, "cron").await {
-                    Ok(v) => console_log!("cron {cron}: settlement {}", v["settlement_id"]),
-                    Err(e) => {
-                        console_error!("cron {cron}: settlement failed: {}", e)
-                    }
-                }
-                match crate::usage::reconcile::run(&cx).await {
-                    Ok(v) => console_log!(
-                        "cron {cron}: reconciliation, {} mismatches",
-                        v["mismatch_count"]
-                    ),
-                    Err(e) => {
-                        console_error!("cron {cron}: reconciliation failed: {}", e)
-                    }
-                }
-            }
-        }
+        },
         Err(e) => console_error!("cron {cron}: no context: {}", e),
     }
+    // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
+    if cron == "0 0 * * 1" {
+        settle_and_reconcile(&cron, env).await;
+    }
     console_log!("cron {cron} done");
+}
+
+async fn settle_and_reconcile(cron: &str, env: Env) {
+    use fairtrain_app::{reconciliation, settlements};
+    let rt = match crate::runtime::Runtime::background(env) {
+        Ok(rt) => rt,
+        Err(e) => return console_error!("cron {cron}: no runtime: {e}"),
+    };
+    match settlements::settle(&rt, settlements::Trigger::Cron).await {
+        Ok(s) => console_log!("cron {cron}: settlement {}", s.settlement_id),
+        Err(e) => console_error!("cron {cron}: settlement failed: {e}"),
+    }
+    match reconciliation::run(&rt).await {
+        Ok(r) => console_log!(
+            "cron {cron}: reconciliation, {} mismatches",
+            r.mismatch_count
+        ),
+        Err(e) => console_error!("cron {cron}: reconciliation failed: {e}"),
+    }
 }

@@ -36,4 +36,8 @@ pub trait LicenseStore {
     async fn revoke_license(&self, id: &str, at: Timestamp) -> Result<bool>;
     /// A buyer's licenses for a manifest, in order of grant.
     async fn licenses_of(&self, buyer: &str, manifest_id: &str) -> Result<Vec<StoredLicense>>;
+
+    // Reads for the ledger.
+    /// Every buyer's licenses for a manifest, in order of grant.
+    async fn licenses_for_manifest(&self, manifest_id: &str) -> Result<Vec<StoredLicense>>;
 }

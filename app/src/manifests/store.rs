@@ -6,6 +6,7 @@
 use fairtrain_consent::consent::Jurisdiction;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
+use fairtrain_manifest::terms::{AttributionModel, UsagePolicy};
 use fairtrain_manifest::{AssetRecord, ManifestState, RevokedAsset};
 use fairtrain_tlog::Hash;
 
@@ -113,4 +114,55 @@ pub trait ManifestStore {
         manifest_id: &str,
         hash: &Sha256Digest,
     ) -> Result<Option<AssetConsent>>;
+
+    // Reads for the ledger.
+    /// The published manifests among `ids`, with their usage terms.
+    async fn manifest_terms(&self, ids: &[&str]) -> Result<Vec<ManifestTerms>>;
+    /// Every published manifest priced by one of `models`.
+    async fn manifests_priced_by(&self, models: &[AttributionModel]) -> Result<Vec<ManifestTerms>>;
+    /// The asset records of `manifest_id` with one of `hashes` or at one of
+    /// `leaves`.
+    async fn manifest_assets_matching(
+        &self,
+        manifest_id: &str,
+        hashes: &[Sha256Digest],
+        leaves: &[u64],
+    ) -> Result<Vec<ManifestAssetRef>>;
+}
+
+// For the ledger.
+
+/// What usage needs of a published manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestTerms {
+    pub id: String,
+    pub snapshot_id: String,
+    pub manifest_hash: Sha256Digest,
+    pub created_at: Timestamp,
+    /// The signed document's `credentialSubject.usage_policy`.
+    pub usage_policy: UsagePolicy,
+}
+
+impl ManifestTerms {
+    /// The terms of a stored manifest: its usage policy is in the signed document.
+    pub fn of(m: &StoredManifest) -> Result<ManifestTerms> {
+        let doc: serde_json::Value = serde_json::from_str(&m.document)?;
+        Ok(ManifestTerms {
+            id: m.id.clone(),
+            snapshot_id: m.snapshot_id.clone(),
+            manifest_hash: m.manifest_hash,
+            created_at: m.created_at,
+            usage_policy: serde_json::from_value(doc["credentialSubject"]["usage_policy"].clone())?,
+        })
+    }
+}
+
+/// One asset record of a manifest, as usage resolves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestAssetRef {
+    /// Its leaf index in the manifest.
+    pub idx: u64,
+    pub content_hash: Sha256Digest,
+    pub creator: String,
+    pub consent_id: String,
 }

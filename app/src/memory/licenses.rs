@@ -33,16 +33,28 @@ impl LicenseStore for MemoryPlatform {
     }
 
     async fn licenses_of(&self, buyer: &str, manifest_id: &str) -> Result<Vec<StoredLicense>> {
+        Ok(self.licenses_where(|l| l.buyer == buyer && l.manifest_id == manifest_id))
+    }
+
+    // Reads for the ledger.
+    async fn licenses_for_manifest(&self, manifest_id: &str) -> Result<Vec<StoredLicense>> {
+        Ok(self.licenses_where(|l| l.manifest_id == manifest_id))
+    }
+}
+
+impl MemoryPlatform {
+    /// The licenses `matching`, in order of grant.
+    fn licenses_where(&self, matching: impl Fn(&StoredLicense) -> bool) -> Vec<StoredLicense> {
         let mut out: Vec<StoredLicense> = self
             .state
             .borrow()
             .licenses
             .licenses
             .values()
-            .filter(|l| l.buyer == buyer && l.manifest_id == manifest_id)
+            .filter(|l| matching(l))
             .cloned()
             .collect();
         out.sort_by_key(|l| l.granted_at);
-        Ok(out)
+        out
     }
 }

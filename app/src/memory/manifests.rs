@@ -2,11 +2,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::time::Timestamp;
+use fairtrain_manifest::terms::AttributionModel;
 use fairtrain_manifest::{AssetRecord, ManifestState, RevokedAsset};
 
 use super::MemoryPlatform;
 use crate::error::{Error, Result};
-use crate::manifests::store::{AssetConsent, ManifestStore, NewAsset, StoredManifest};
+use crate::manifests::store::{
+    AssetConsent, ManifestAssetRef, ManifestStore, ManifestTerms, NewAsset, StoredManifest,
+};
 
 #[derive(Default)]
 pub struct Tables {
@@ -184,5 +187,45 @@ impl ManifestStore for MemoryPlatform {
             token: c.token.clone(),
             revoked_at: c.revoked_at,
         }))
+    }
+
+    // Reads for the ledger.
+    async fn manifest_terms(&self, ids: &[&str]) -> Result<Vec<ManifestTerms>> {
+        let s = self.state.borrow();
+        ids.iter()
+            .filter_map(|id| s.manifests.manifests.get(*id))
+            .map(ManifestTerms::of)
+            .collect()
+    }
+
+    async fn manifests_priced_by(&self, models: &[AttributionModel]) -> Result<Vec<ManifestTerms>> {
+        let s = self.state.borrow();
+        let mut out = Vec::new();
+        for m in s.manifests.manifests.values() {
+            let terms = ManifestTerms::of(m)?;
+            if models.contains(&terms.usage_policy.attribution_model) {
+                out.push(terms);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn manifest_assets_matching(
+        &self,
+        manifest_id: &str,
+        hashes: &[Sha256Digest],
+        leaves: &[u64],
+    ) -> Result<Vec<ManifestAssetRef>> {
+        let s = self.state.borrow();
+        Ok(s.manifests
+            .published_assets(manifest_id)
+            .filter(|(idx, r)| hashes.contains(&r.content_hash) || leaves.contains(idx))
+            .map(|(idx, r)| ManifestAssetRef {
+                idx,
+                content_hash: r.content_hash,
+                creator: r.creator.clone(),
+                consent_id: r.consent_id.clone(),
+            })
+            .collect())
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod market;
+
 use fairtrain_app::memory::{block_on, MemoryPlatform};
 use fairtrain_app::Platform;
 use fairtrain_consent::consent::{sign_revocation, ConsentToken};
@@ -82,6 +84,19 @@ pub fn logged(p: &MemoryPlatform, kind: &str) -> Vec<Value> {
         .into_iter()
         .filter(|e| e["type"] == kind)
         .collect()
+}
+
+/// A principal of `role` with `id` (an API key id, `operator`, a did:key).
+pub fn who(
+    role: fairtrain_core::principal::Role,
+    id: &str,
+) -> fairtrain_core::principal::Principal {
+    fairtrain_core::principal::Principal {
+        role,
+        id: id.into(),
+        scopes: vec![],
+        expires_at: None,
+    }
 }
 
 pub fn run<F: std::future::Future>(f: F) -> F::Output {

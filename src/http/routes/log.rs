@@ -17,10 +17,6 @@ use crate::http::error::ApiResult;
 use crate::http::{body, reply};
 use fairtrain_app::log::protocol::AppendResponse;
 
-pub fn origin(cx: &Cx) -> String {
-    log::origin(&cx.rt)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppendBody {
@@ -33,11 +29,6 @@ pub async fn append(
     entries: Vec<fairtrain_consent::log_event::Entry>,
 ) -> ApiResult<AppendResponse> {
     Ok(log::append(&cx.rt, entries).await?)
-}
-
-/// A signed promise to include the entries by a deadline: `fairtrain_app::log`.
-pub fn promise(cx: &Cx, appended: &AppendResponse) -> ApiResult<Value> {
-    Ok(log::promise(&cx.rt, appended)?)
 }
 
 /// `POST /v1/log/entries` (operator): append typed events.
