@@ -9,7 +9,6 @@ mod http;
 mod jobs;
 mod panic;
 mod runtime;
-mod webhooks;
 
 #[path = "../durable_objects/mod.rs"]
 mod durable_objects;

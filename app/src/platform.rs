@@ -30,6 +30,7 @@ pub use crate::manifests::store::ManifestStore;
 pub use crate::policies::store::PolicyStore;
 pub use crate::settlements::store::SettlementStore;
 pub use crate::usage::store::UsageStore;
+pub use crate::webhooks::sender::WebhookSender;
 pub use crate::webhooks::store::WebhookStore;
 
 /// The time of the piece of work: read once, so one request sees one time.
@@ -84,6 +85,8 @@ pub trait Queues {
         attempts: &[crate::webhooks::AttemptMessage],
         delay_s: u32,
     ) -> Result<()>;
+    /// A webhook delivery whose last attempt failed, onto the dead-letter queue.
+    async fn park_webhook_delivery(&self, dead: &crate::webhooks::DeadDelivery) -> Result<()>;
 }
 
 /// Blob storage, for what the application decides about stored objects
@@ -117,6 +120,7 @@ pub trait Platform:
     + UsageStore
     + SettlementStore
     + WebhookStore
+    + WebhookSender
     + IntegrationStore
     + DeadLetterStore
     + Faults
@@ -143,6 +147,7 @@ impl<T> Platform for T where
         + UsageStore
         + SettlementStore
         + WebhookStore
+        + WebhookSender
         + IntegrationStore
         + DeadLetterStore
         + Faults

@@ -15,7 +15,7 @@ use fairtrain_app::platform::Config;
 use fairtrain_app::reconciliation;
 use fairtrain_app::settlements::store::PayoutStatus;
 use fairtrain_app::settlements::{self, Revenue, Settled, Trigger};
-use fairtrain_app::webhooks::store::Subscription;
+use fairtrain_app::webhooks::{self, NewEndpoint};
 use fairtrain_app::Kind;
 use fairtrain_core::digest::Sha256Digest;
 use fairtrain_core::money::{Atto, ATTO_PER_MINOR};
@@ -68,14 +68,12 @@ fn use_samples(m: &Market, prefix: &str, asset: u64, samples: &[u64]) {
 }
 
 fn subscribe(p: &MemoryPlatform, types: &[&str]) {
-    p.state
-        .borrow_mut()
-        .webhooks
-        .subscriptions
-        .push(Subscription {
-            endpoint_id: "ep_rail".into(),
-            event_types: types.iter().map(|t| t.to_string()).collect(),
-        });
+    let rail = NewEndpoint {
+        url: "https://rail.example.com/hook".into(),
+        event_types: types.iter().map(|t| t.to_string()).collect(),
+        description: None,
+    };
+    run(webhooks::endpoints::create(p, rail)).unwrap();
 }
 
 #[test]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::usage::line_row;
-use super::{json_chunks, opt, opt_time, time};
+use super::{changes, json_chunks, opt, opt_time, time};
 use crate::runtime::Runtime;
 
 const SUMMARY_COLUMNS: &str = "id, period_start, period_end, trigger, statement_hash, \
@@ -392,5 +392,72 @@ impl SettlementStore for Runtime {
             })
         })
         .transpose()
+    }
+
+    // Writes for inbound webhooks.
+    async fn confirm_payout(
+        &self,
+        line_id: &str,
+        payout_id: &str,
+        amount_minor: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = self
+            .db()?
+            .prepare(
+                "UPDATE settlement_lines SET payout_status = 'confirmed', payout_id = ?2, \
+                 confirmed_amount_minor = ?3, confirmed_at = ?4, failure_reason = NULL WHERE line_id = ?1",
+            )
+            .bind(&[
+                line_id.into(),
+                payout_id.into(),
+                amount_minor.into(),
+                at.format_rfc3339().into(),
+            ])?
+            .run()
+            .await?;
+        Ok(changes(&done)? > 0)
+    }
+
+    async fn fail_payout(
+        &self,
+        line_id: &str,
+        payout_id: Option<&str>,
+        reason: &str,
+    ) -> Result<bool> {
+        let done = self
+            .db()?
+            .prepare(
+                "UPDATE settlement_lines SET payout_status = 'failed', payout_id = COALESCE(?2, payout_id), \
+                 failure_reason = ?3 WHERE line_id = ?1",
+            )
+            .bind(&[line_id.into(), opt(payout_id), reason.into()])?
+            .run()
+            .await?;
+        Ok(changes(&done)? > 0)
+    }
+
+    async fn open_dispute(
+        &self,
+        line_id: &str,
+        dispute_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = self
+            .db()?
+            .prepare(
+                "UPDATE settlement_lines SET dispute_id = ?2, disputed_at = COALESCE(disputed_at, ?3), \
+                 failure_reason = COALESCE(failure_reason, ?4) WHERE line_id = ?1",
+            )
+            .bind(&[
+                line_id.into(),
+                dispute_id.into(),
+                at.format_rfc3339().into(),
+                reason.into(),
+            ])?
+            .run()
+            .await?;
+        Ok(changes(&done)? > 0)
     }
 }

@@ -15,18 +15,13 @@ pub async fn run(event: ScheduledEvent, env: Env) {
                 Ok(_) => {}
                 Err(e) => console_error!("cron {cron}: aborting expired uploads failed: {e}"),
             }
+            match fairtrain_app::webhooks::sweep(&rt).await {
+                Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
+                Ok(_) => {}
+                Err(e) => console_error!("cron {cron}: webhook sweep failed: {e}"),
+            }
         }
         Err(e) => console_error!("cron {cron}: no runtime: {e}"),
-    }
-    match crate::http::context::Cx::background(env.clone(), "cron") {
-        Ok(cx) => match crate::webhooks::deliver::sweep(&cx).await {
-            Ok(n) if n > 0 => console_log!("cron {cron}: re-queued {n} webhook deliveries"),
-            Ok(_) => {}
-            Err(e) => {
-                console_error!("cron {cron}: webhook sweep failed: {}", e)
-            }
-        },
-        Err(e) => console_error!("cron {cron}: no context: {}", e),
     }
     // Weekly (Monday 00:00 UTC): settle the week, then reconcile.
     if cron == "0 0 * * 1" {

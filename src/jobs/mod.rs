@@ -8,6 +8,7 @@
 pub mod cron;
 mod dead_letters;
 mod usage;
+mod webhooks;
 
 use worker::{console_warn, Env, MessageBatch, Result};
 
@@ -25,7 +26,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: Env) -> Result
         return usage::consume(batch, env).await;
     }
     if queue == "fairtrain-webhooks" {
-        return crate::webhooks::deliver::consume(batch, env).await;
+        return webhooks::consume(batch, env).await;
     }
     console_warn!(
         "queue {queue}: no consumer yet; {} messages will be retried",

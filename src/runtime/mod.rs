@@ -8,6 +8,7 @@ pub mod keys;
 pub mod queues;
 pub mod random;
 pub mod sequencer;
+pub mod webhooks;
 
 use fairtrain_app::keys::KeyRing;
 use fairtrain_app::platform::{Clock, Config, Console, Ids};

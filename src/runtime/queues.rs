@@ -2,7 +2,7 @@
 //! `crate::jobs::decode`); a send holds at most 100 messages and 256 KB.
 
 use fairtrain_app::platform::Queues;
-use fairtrain_app::webhooks::AttemptMessage;
+use fairtrain_app::webhooks::{AttemptMessage, DeadDelivery};
 use fairtrain_app::{Error, Result};
 use worker::{BatchMessageBuilder, MessageBuilder};
 
@@ -50,6 +50,14 @@ impl Queues for Runtime {
                 .map_err(|e| Error::unavailable(format!("webhook queue: {e}")))?;
         }
         Ok(())
+    }
+
+    async fn park_webhook_delivery(&self, dead: &DeadDelivery) -> Result<()> {
+        self.env
+            .queue("WEBHOOK_DLQ")?
+            .send(serde_json::to_string(dead)?)
+            .await
+            .map_err(|e| Error::unavailable(format!("webhook dead-letter queue: {e}")))
     }
 }
 

@@ -62,6 +62,8 @@ pub struct Queued {
     pub usage: Vec<String>,
     /// Webhook attempts with their delay in seconds.
     pub webhook_attempts: Vec<(crate::webhooks::AttemptMessage, u32)>,
+    /// Webhook deliveries parked on the dead-letter queue.
+    pub webhook_dead_letters: Vec<crate::webhooks::DeadDelivery>,
 }
 
 pub struct MemoryPlatform {

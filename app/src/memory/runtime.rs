@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::keys::KeyRing;
 use crate::platform::{Blobs, Clock, Config, Console, Ids, Queues};
 use crate::settings::Settings;
-use crate::webhooks::AttemptMessage;
+use crate::webhooks::{AttemptMessage, DeadDelivery};
 
 /// Runs a use case's future to completion (they never wait on anything but
 /// the in-memory platform).
@@ -72,6 +72,15 @@ impl Queues for MemoryPlatform {
             .queued
             .webhook_attempts
             .extend(attempts.iter().map(|a| (a.clone(), delay_s)));
+        Ok(())
+    }
+
+    async fn park_webhook_delivery(&self, dead: &DeadDelivery) -> Result<()> {
+        self.state
+            .borrow_mut()
+            .queued
+            .webhook_dead_letters
+            .push(dead.clone());
         Ok(())
     }
 }

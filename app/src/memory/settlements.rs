@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::MemoryPlatform;
 use crate::error::{Error, Result};
 use crate::settlements::store::{
-    SettlementStore, SettlementSummary, StoredPayoutLine, StoredReconciliation, StoredRevenue,
-    StoredSettlement,
+    PayoutStatus, SettlementStore, SettlementSummary, StoredPayoutLine, StoredReconciliation,
+    StoredRevenue, StoredSettlement,
 };
 
 #[derive(Default)]
@@ -18,6 +18,10 @@ pub struct Tables {
     /// Revenue reports, with the settlement that used each.
     pub revenue: Vec<(StoredRevenue, Option<String>)>,
     pub reconciliations: BTreeMap<String, StoredReconciliation>,
+    // For inbound webhooks.
+    /// Line id → when the rail confirmed its payout, and when a dispute on
+    /// it was first opened (`confirmed_at`, `disputed_at`).
+    pub rail_times: BTreeMap<String, RailTimes>,
 }
 
 impl SettlementStore for MemoryPlatform {
@@ -255,5 +259,77 @@ impl SettlementStore for MemoryPlatform {
             .reconciliations
             .get(id)
             .cloned())
+    }
+
+    // Writes for inbound webhooks.
+    async fn confirm_payout(
+        &self,
+        line_id: &str,
+        payout_id: &str,
+        amount_minor: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        Ok(self.with_payout_line(line_id, |l, times| {
+            l.payout_status = PayoutStatus::Confirmed;
+            l.payout_id = Some(payout_id.to_string());
+            l.confirmed_amount_minor = Some(amount_minor.to_string());
+            l.failure_reason = None;
+            times.confirmed_at = Some(at);
+        }))
+    }
+
+    async fn fail_payout(
+        &self,
+        line_id: &str,
+        payout_id: Option<&str>,
+        reason: &str,
+    ) -> Result<bool> {
+        Ok(self.with_payout_line(line_id, |l, _| {
+            l.payout_status = PayoutStatus::Failed;
+            if let Some(p) = payout_id {
+                l.payout_id = Some(p.to_string());
+            }
+            l.failure_reason = Some(reason.to_string());
+        }))
+    }
+
+    async fn open_dispute(
+        &self,
+        line_id: &str,
+        dispute_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        Ok(self.with_payout_line(line_id, |l, times| {
+            l.dispute_id = Some(dispute_id.to_string());
+            l.failure_reason.get_or_insert_with(|| reason.to_string());
+            times.disputed_at.get_or_insert(at);
+        }))
+    }
+}
+
+// For inbound webhooks.
+/// When the payment rail answered about a line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RailTimes {
+    pub confirmed_at: Option<Timestamp>,
+    pub disputed_at: Option<Timestamp>,
+}
+
+impl MemoryPlatform {
+    /// Changes a payout line (and its rail times); `false` if there is no
+    /// such line.
+    fn with_payout_line(
+        &self,
+        line_id: &str,
+        change: impl FnOnce(&mut StoredPayoutLine, &mut RailTimes),
+    ) -> bool {
+        let mut s = self.state.borrow_mut();
+        let t = &mut s.settlements;
+        let Some(line) = t.payout_lines.iter_mut().find(|l| l.line_id == line_id) else {
+            return false;
+        };
+        change(line, t.rail_times.entry(line_id.to_string()).or_default());
+        true
     }
 }

@@ -135,4 +135,34 @@ pub trait SettlementStore {
     async fn payout_lines(&self, settlement_id: Option<&str>) -> Result<Vec<StoredPayoutLine>>;
     async fn insert_reconciliation(&self, reconciliation: &StoredReconciliation) -> Result<()>;
     async fn reconciliation(&self, id: &str) -> Result<Option<StoredReconciliation>>;
+
+    // Writes for inbound webhooks.
+    /// The rail confirmed a line's payout: confirmed, with its payout id,
+    /// the amount as the rail states it and the time; any failure reason
+    /// cleared. `false` if there is no such line.
+    async fn confirm_payout(
+        &self,
+        line_id: &str,
+        payout_id: &str,
+        amount_minor: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// The rail failed a line's payout for `reason` (the payout id kept
+    /// when none is given). `false` if there is no such line.
+    async fn fail_payout(
+        &self,
+        line_id: &str,
+        payout_id: Option<&str>,
+        reason: &str,
+    ) -> Result<bool>;
+    /// A dispute was opened on a line's payout: its id is recorded; the
+    /// first dispute's time and an earlier failure reason stay. `false` if
+    /// there is no such line.
+    async fn open_dispute(
+        &self,
+        line_id: &str,
+        dispute_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
 }
