@@ -80,10 +80,6 @@ impl ApiError {
         e
     }
 
-    pub fn unavailable(detail: impl Into<String>) -> ApiError {
-        ApiError::new(ProblemType::Unavailable, detail).header("Retry-After", "5")
-    }
-
     pub fn into_response(mut self, request_id: &str) -> worker::Result<Response> {
         if let Some(cause) = &self.cause {
             // The request id ties the client's problem document to this line.

@@ -17,9 +17,3 @@ pub fn fill(buf: &mut [u8]) -> Result<()> {
     }
     Ok(())
 }
-
-pub fn bytes<const N: usize>() -> Result<[u8; N]> {
-    let mut buf = [0u8; N];
-    fill(&mut buf)?;
-    Ok(buf)
-}

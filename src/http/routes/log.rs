@@ -15,20 +15,11 @@ use crate::http::auth;
 use crate::http::context::Cx;
 use crate::http::error::ApiResult;
 use crate::http::{body, reply};
-use fairtrain_app::log::protocol::AppendResponse;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppendBody {
     events: Vec<Value>,
-}
-
-/// Appends events (and tells webhook subscribers): `fairtrain_app::log`.
-pub async fn append(
-    cx: &Cx,
-    entries: Vec<fairtrain_consent::log_event::Entry>,
-) -> ApiResult<AppendResponse> {
-    Ok(log::append(&cx.rt, entries).await?)
 }
 
 /// `POST /v1/log/entries` (operator): append typed events.
