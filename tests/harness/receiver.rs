@@ -21,6 +21,7 @@ impl Receiver {
         let mut child = Command::new("node")
             .arg(project_root().join("tests/receiver/receiver.mjs"))
             .current_dir(project_root())
+            .env("FAIRTRAIN_TEST_PARENT", std::process::id().to_string())
             .stdout(Stdio::piped())
             .spawn()
             .expect("node runs the receiver");

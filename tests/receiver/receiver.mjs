@@ -17,6 +17,19 @@ import http from "node:http";
 import crypto from "node:crypto";
 import { Webhook } from "standardwebhooks";
 
+// A test binary keeps its receiver in a static, which is never dropped:
+// leave when the process that started us (FAIRTRAIN_TEST_PARENT) is gone.
+const parent = Number(process.env.FAIRTRAIN_TEST_PARENT || 0);
+if (parent) {
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 500).unref();
+}
+
 const keys = new Map(); // name -> { secrets, public_key }
 const log = new Map(); // name -> [record]
 const seen = new Map(); // name + id -> count
