@@ -330,7 +330,12 @@ impl Mock {
                 }
                 let report = match verify_report(&body_json()) {
                     Ok(r) => r,
-                    Err(e) => return problem(e.http_status(), e.to_string()),
+                    Err(e) => {
+                        return problem(
+                            if e.is_signature_error() { 401 } else { 400 },
+                            e.to_string(),
+                        )
+                    }
                 };
                 if let Some(answer) = state.usage_answers.get(&report.report.id) {
                     return (200, answer.clone());

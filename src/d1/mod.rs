@@ -13,6 +13,7 @@ mod consents;
 mod contributions;
 mod creators;
 mod dead_letters;
+mod dev;
 mod health;
 mod integrations;
 mod licenses;

@@ -21,26 +21,7 @@ impl Faults for Runtime {
         if !self.settings().development {
             return Ok(None);
         }
-        #[derive(Deserialize)]
-        struct Row {
-            target: String,
-            mode: String,
-        }
-        let db = self.db()?;
-        let fault: Option<Row> = db
-            .prepare(
-                "SELECT target, mode FROM dev_faults WHERE remaining > 0 AND target IN (?1, '*') \
-                 ORDER BY target = '*' LIMIT 1",
-            )
-            .bind(&[report_id.into()])?
-            .first(None)
-            .await?;
-        let Some(f) = fault else { return Ok(None) };
-        db.prepare("UPDATE dev_faults SET remaining = remaining - 1 WHERE target = ?1")
-            .bind(&[f.target.as_str().into()])?
-            .run()
-            .await?;
-        Ok(Some(f.mode.parse()?))
+        self.take_dev_fault(report_id).await
     }
 }
 
@@ -62,16 +43,7 @@ pub async fn set(mut cx: Cx) -> ApiResult<Response> {
         .mode
         .parse()
         .map_err(|_| Error::field("/mode", "before_write or after_write"))?;
-    cx.rt
-        .db()?
-        .prepare("INSERT OR REPLACE INTO dev_faults (target, remaining, mode) VALUES (?1, ?2, ?3)")
-        .bind(&[
-            f.target.as_str().into(),
-            f.remaining.into(),
-            mode.as_str().into(),
-        ])?
-        .run()
-        .await?;
+    cx.rt.set_dev_fault(&f.target, f.remaining, mode).await?;
     reply::ok(&json!({ "target": f.target, "remaining": f.remaining, "mode": f.mode }))
 }
 
@@ -83,11 +55,6 @@ pub async fn tamper(mut cx: Cx) -> ApiResult<Response> {
     auth::require(&cx, &[Role::Operator]).await?;
     let v: Value = body::json(&mut cx, 1024).await?;
     let event_id = v["event_id"].as_str().unwrap_or_default();
-    cx.rt
-        .db()?
-        .prepare("UPDATE usage_ledger SET amount = amount || '7' WHERE event_id = ?1")
-        .bind(&[event_id.into()])?
-        .run()
-        .await?;
+    cx.rt.tamper_ledger(event_id).await?;
     reply::ok(&json!({ "tampered": event_id }))
 }

@@ -59,12 +59,12 @@ pub enum ReportError {
 }
 
 impl ReportError {
-    /// The HTTP status the Worker answers with: 400 for a malformed report,
-    /// 401 when the signature or signer is wrong.
-    pub fn http_status(&self) -> u16 {
+    /// Whether the report's signature (or signer) is what is wrong, rather
+    /// than its contents.
+    pub fn is_signature_error(&self) -> bool {
         match self {
-            ReportError::Malformed(_) | ReportError::InvalidEvent { .. } => 400,
-            ReportError::BadSignature | ReportError::WrongSigner(_) => 401,
+            ReportError::Malformed(_) | ReportError::InvalidEvent { .. } => false,
+            ReportError::BadSignature | ReportError::WrongSigner(_) => true,
         }
     }
 }
@@ -326,7 +326,7 @@ pub(crate) mod tests {
             *changed.pointer_mut(pointer).unwrap() = value;
             let err = verify_report(&changed).unwrap_err();
             assert_eq!(err, ReportError::BadSignature, "{pointer}");
-            assert_eq!(err.http_status(), 401);
+            assert!(err.is_signature_error());
         }
         let mut changed = doc.clone();
         changed["proof"]["proofValue"] = json!("z1111");
@@ -351,7 +351,7 @@ pub(crate) mod tests {
         .unwrap();
         let err = verify_report(&forged).unwrap_err();
         assert!(matches!(err, ReportError::WrongSigner(_)), "{err:?}");
-        assert_eq!(err.http_status(), 401);
+        assert!(err.is_signature_error());
         // Renaming the orchestrator after signing breaks the signature or signer.
         let mut renamed = signed(1);
         renamed["orchestrator"] = json!(rogue_did.to_string());
@@ -423,7 +423,7 @@ pub(crate) mod tests {
             changed[member] = value.clone();
             let err = verify_report(&resign(changed)).unwrap_err();
             assert!(matches!(err, ReportError::Malformed(_)), "{member}={value}");
-            assert_eq!(err.http_status(), 400);
+            assert!(!err.is_signature_error());
         }
         let mut no_id = doc.clone();
         no_id.as_object_mut().unwrap().remove("id");
@@ -463,7 +463,7 @@ pub(crate) mod tests {
             "{err:?}"
         );
         assert!(err.to_string().contains("events[1]"), "{err}");
-        assert_eq!(err.http_status(), 400);
+        assert!(!err.is_signature_error());
         let mut changed = doc;
         changed["events"][2]["event_id"] = json!("e0");
         assert!(matches!(

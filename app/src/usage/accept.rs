@@ -55,7 +55,7 @@ pub struct LoggedWithPromise {
 }
 
 fn report_error(e: ReportError) -> Error {
-    let kind = if e.http_status() == 401 {
+    let kind = if e.is_signature_error() {
         Kind::DocumentSignature
     } else {
         Kind::Invalid
