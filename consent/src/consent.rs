@@ -4,7 +4,7 @@
 //! A token binds the creator's did:key to the SHA-256 of the exact asset
 //! bytes, the uses (the C2PA/CAWG `cawg.training-mining` vocabulary), the
 //! scopes, the jurisdiction and the policy version the creator agreed to,
-//! a licence, a price and a validity window:
+//! a license, a price and a validity window:
 //!
 //! ```json
 //! { "@context": ["https://www.w3.org/ns/credentials/v2"],
@@ -122,7 +122,7 @@ fn proof_error(f: ProofFailure) -> ConsentError {
 // ---------------------------------------------------------------------------
 // The token
 
-/// The licence the creator grants.
+/// The license the creator grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct License {

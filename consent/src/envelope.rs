@@ -63,7 +63,7 @@ pub struct EnvelopeFields {
     pub content_hash: Sha256Digest,
     /// The consent (`urn:uuid:…`) the contribution is made under.
     pub consent_id: String,
-    /// Licence id (e.g. `CC-BY-4.0`), normally the consent's.
+    /// License id (e.g. `CC-BY-4.0`), normally the consent's.
     pub license: String,
     /// `type/subtype`, lowercase, no parameters.
     pub media_type: String,

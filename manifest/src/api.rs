@@ -113,7 +113,7 @@ pub struct ComposeFilter {
     /// Only assets whose creator is in this jurisdiction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<Jurisdiction>,
-    /// Only assets whose consent grants this licence id (e.g. `CC-BY-4.0`).
+    /// Only assets whose consent grants this license id (e.g. `CC-BY-4.0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
 }

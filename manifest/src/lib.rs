@@ -6,7 +6,7 @@
 //! - [`record`]: asset records, the tree's leaves;
 //! - [`tree`]: the RFC 6962 assets tree in pages of [`tree::PAGE_SIZE`],
 //!   page and asset proofs (all Merkle work is `fairtrain-tlog`'s);
-//! - [`terms`]: licence, usage policy, attribution models, data residency;
+//! - [`terms`]: license, usage policy, attribution models, data residency;
 //! - [`credential`]: the platform-signed `DatasetManifestCredential` (W3C VC
 //!   2.0, `eddsa-jcs-2022`, W3C PROV provenance) and its hash;
 //! - [`select`]: the composition rules and their exclusion reasons;

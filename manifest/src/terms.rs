@@ -1,4 +1,4 @@
-//! A dataset's terms: its licence, its usage policy (uses, commercial use,
+//! A dataset's terms: its license, its usage policy (uses, commercial use,
 //! attribution model, price) and its data residency. Shared by the signed
 //! manifest and the compose request.
 //!
@@ -39,7 +39,7 @@ fairtrain_core::vocabulary! {
     }
 }
 
-/// The dataset's licence: a type (`commercial`, `research`, an SPDX id…)
+/// The dataset's license: a type (`commercial`, `research`, an SPDX id…)
 /// and optional free-text terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

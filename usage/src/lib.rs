@@ -34,7 +34,7 @@ pub use receipt::{
     RefusedEvent, UsageReceiptError, UsageReceiptFields, MAX_DETAIL_LEN, USAGE_RECEIPT_TYPE,
 };
 pub use refusal::{
-    check_consent_at, check_event_time, check_licence_at, LicenceWindow, RefusalReason,
+    check_consent_at, check_event_time, check_license_at, LicenseWindow, RefusalReason,
     MAX_FUTURE_SKEW_SECONDS,
 };
 pub use report::{

@@ -489,7 +489,7 @@ mod tests {
         // All refused: no root.
         let all = fields(
             (0..4)
-                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicence))
+                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicense))
                 .collect(),
         );
         assert_eq!(all.batch_root, None);
@@ -505,12 +505,12 @@ mod tests {
             )
         };
         assert!(matches!(
-            build(vec![RefusedEvent::new("e9", RefusalReason::NoLicence)]),
+            build(vec![RefusedEvent::new("e9", RefusalReason::NoLicense)]),
             Err(UsageReceiptError::ReportMismatch(_))
         ));
         assert!(matches!(
             build(vec![
-                RefusedEvent::new("e1", RefusalReason::NoLicence),
+                RefusedEvent::new("e1", RefusalReason::NoLicense),
                 RefusedEvent::new("e1", RefusalReason::UseNotAllowed)
             ]),
             Err(UsageReceiptError::ReportMismatch(_))
@@ -540,7 +540,7 @@ mod tests {
         );
         let none = fields(
             (0..4)
-                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicence))
+                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicense))
                 .collect(),
         );
         let doc = sign(&none);
@@ -665,7 +665,7 @@ mod tests {
         assert!(sign_usage_receipt(&f, &platform(), t("2026-03-01T12:00:08Z")).is_err());
         let mut f = fields(
             (0..4)
-                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicence))
+                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicense))
                 .collect(),
         );
         f.batch_root = Some(Hash::default());
@@ -782,7 +782,7 @@ mod tests {
             t("2026-03-01T12:00:07Z"),
             t("2026-03-01T12:00:08Z"),
             (0..4)
-                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicence))
+                .map(|i| RefusedEvent::new(format!("e{i}"), RefusalReason::NoLicense))
                 .collect(),
         )
         .unwrap();

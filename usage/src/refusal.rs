@@ -7,9 +7,9 @@
 //! | `unknown_manifest` | `manifest_id` names no published manifest |
 //! | `asset_not_in_manifest` | a listed asset hash is not one of the manifest's assets |
 //! | `leaf_index_out_of_range` | a listed leaf index is >= the manifest's `asset_count` |
-//! | `no_licence` | the reporting buyer holds no licence for the manifest at the time of use |
-//! | `licence_expired` | the licence expired at or before the time of use |
-//! | `licence_revoked` | the licence was revoked at or before the time of use |
+//! | `no_licence` | the reporting buyer holds no license for the manifest at the time of use |
+//! | `licence_expired` | the license expired at or before the time of use |
+//! | `licence_revoked` | the license was revoked at or before the time of use |
 //! | `consent_revoked` | an asset's consent was revoked at or before the time of use |
 //! | `consent_expired` | an asset's consent expired (`validUntil`) at or before the time of use |
 //! | `consent_not_yet_valid` | an asset's consent starts (`validFrom`) after the time of use |
@@ -21,7 +21,7 @@
 //! Revocation is forward-only: the time of use is the event's `timestamp`;
 //! a use before a revocation stands (it is recorded and paid), a use at or
 //! after it is refused. The rules with a time in them are functions here
-//! ([`check_event_time`], [`check_licence_at`], [`check_consent_at`]) so the
+//! ([`check_event_time`], [`check_license_at`], [`check_consent_at`]) so the
 //! Worker and auditors apply the same boundaries.
 
 use fairtrain_consent::consent::CLOCK_SKEW_SECONDS;
@@ -36,9 +36,9 @@ fairtrain_core::vocabulary! {
         UnknownManifest = "unknown_manifest",
         AssetNotInManifest = "asset_not_in_manifest",
         LeafIndexOutOfRange = "leaf_index_out_of_range",
-        NoLicence = "no_licence",
-        LicenceExpired = "licence_expired",
-        LicenceRevoked = "licence_revoked",
+        NoLicense = "no_licence",
+        LicenseExpired = "licence_expired",
+        LicenseRevoked = "licence_revoked",
         ConsentRevoked = "consent_revoked",
         ConsentExpired = "consent_expired",
         ConsentNotYetValid = "consent_not_yet_valid",
@@ -56,9 +56,9 @@ impl RefusalReason {
             RefusalReason::UnknownManifest => "the manifest does not exist",
             RefusalReason::AssetNotInManifest => "an asset hash is not in the manifest",
             RefusalReason::LeafIndexOutOfRange => "a leaf index is beyond the manifest's assets",
-            RefusalReason::NoLicence => "no licence for this manifest at the time of use",
-            RefusalReason::LicenceExpired => "the licence had expired at the time of use",
-            RefusalReason::LicenceRevoked => "the licence had been revoked at the time of use",
+            RefusalReason::NoLicense => "no licence for this manifest at the time of use",
+            RefusalReason::LicenseExpired => "the licence had expired at the time of use",
+            RefusalReason::LicenseRevoked => "the licence had been revoked at the time of use",
             RefusalReason::ConsentRevoked => {
                 "an asset's consent had been revoked at the time of use"
             }
@@ -101,32 +101,32 @@ pub fn check_event_time(
     Ok(())
 }
 
-/// A buyer's licence for a manifest (the `licenses` table's times).
+/// A buyer's license for a manifest (the `licenses` table's times).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LicenceWindow {
+pub struct LicenseWindow {
     pub granted_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
 }
 
-/// Whether `licence` covers a use at `used_at`: none (or granted after the
+/// Whether `license` covers a use at `used_at`: none (or granted after the
 /// use) is `no_licence`; revoked at or before the use is `licence_revoked`
 /// (checked first); expired at or before it is `licence_expired`.
-pub fn check_licence_at(
-    licence: Option<&LicenceWindow>,
+pub fn check_license_at(
+    license: Option<&LicenseWindow>,
     used_at: Timestamp,
 ) -> Result<(), RefusalReason> {
-    let Some(l) = licence else {
-        return Err(RefusalReason::NoLicence);
+    let Some(l) = license else {
+        return Err(RefusalReason::NoLicense);
     };
     if l.revoked_at.is_some_and(|r| r <= used_at) {
-        return Err(RefusalReason::LicenceRevoked);
+        return Err(RefusalReason::LicenseRevoked);
     }
     if l.expires_at.is_some_and(|e| e <= used_at) {
-        return Err(RefusalReason::LicenceExpired);
+        return Err(RefusalReason::LicenseExpired);
     }
     if used_at < l.granted_at {
-        return Err(RefusalReason::NoLicence);
+        return Err(RefusalReason::NoLicense);
     }
     Ok(())
 }
@@ -218,49 +218,49 @@ mod tests {
     }
 
     #[test]
-    fn licence_rules() {
-        let l = LicenceWindow {
+    fn license_rules() {
+        let l = LicenseWindow {
             granted_at: t("2026-01-01T00:00:00Z"),
             expires_at: Some(t("2026-06-01T00:00:00Z")),
             revoked_at: None,
         };
         let mid = t("2026-03-01T00:00:00Z");
-        assert_eq!(check_licence_at(Some(&l), mid), Ok(()));
-        assert_eq!(check_licence_at(Some(&l), l.granted_at), Ok(()));
-        assert_eq!(check_licence_at(None, mid), Err(RefusalReason::NoLicence));
+        assert_eq!(check_license_at(Some(&l), mid), Ok(()));
+        assert_eq!(check_license_at(Some(&l), l.granted_at), Ok(()));
+        assert_eq!(check_license_at(None, mid), Err(RefusalReason::NoLicense));
         assert_eq!(
-            check_licence_at(Some(&l), t("2025-12-31T23:59:59Z")),
-            Err(RefusalReason::NoLicence)
+            check_license_at(Some(&l), t("2025-12-31T23:59:59Z")),
+            Err(RefusalReason::NoLicense)
         );
         assert_eq!(
-            check_licence_at(Some(&l), t("2026-06-01T00:00:00Z")),
-            Err(RefusalReason::LicenceExpired)
+            check_license_at(Some(&l), t("2026-06-01T00:00:00Z")),
+            Err(RefusalReason::LicenseExpired)
         );
-        let open = LicenceWindow {
+        let open = LicenseWindow {
             expires_at: None,
             ..l
         };
         assert_eq!(
-            check_licence_at(Some(&open), t("2099-01-01T00:00:00Z")),
+            check_license_at(Some(&open), t("2099-01-01T00:00:00Z")),
             Ok(())
         );
-        let revoked = LicenceWindow {
+        let revoked = LicenseWindow {
             revoked_at: Some(mid),
             ..l
         };
         // Forward-only: a use before the revocation stands.
         assert_eq!(
-            check_licence_at(Some(&revoked), t("2026-02-28T23:59:59Z")),
+            check_license_at(Some(&revoked), t("2026-02-28T23:59:59Z")),
             Ok(())
         );
         assert_eq!(
-            check_licence_at(Some(&revoked), mid),
-            Err(RefusalReason::LicenceRevoked)
+            check_license_at(Some(&revoked), mid),
+            Err(RefusalReason::LicenseRevoked)
         );
         // Revoked and expired: revocation is named.
         assert_eq!(
-            check_licence_at(Some(&revoked), t("2026-07-01T00:00:00Z")),
-            Err(RefusalReason::LicenceRevoked)
+            check_license_at(Some(&revoked), t("2026-07-01T00:00:00Z")),
+            Err(RefusalReason::LicenseRevoked)
         );
     }
 

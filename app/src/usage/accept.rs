@@ -15,8 +15,8 @@ use fairtrain_core::jcs;
 use fairtrain_core::principal::Principal;
 use fairtrain_core::time::Timestamp;
 use fairtrain_usage::{
-    check_consent_at, check_event_time, check_licence_at, sign_usage_receipt,
-    usage_recorded_events, verify_report, AssetRefs, LicenceWindow, RefusalReason, RefusedEvent,
+    check_consent_at, check_event_time, check_license_at, sign_usage_receipt,
+    usage_recorded_events, verify_report, AssetRefs, LicenseWindow, RefusalReason, RefusedEvent,
     ReportError, UsageEvent, UsageReceiptFields, VerifiedReport,
 };
 use serde::Serialize;
@@ -68,7 +68,7 @@ struct ManifestFacts {
     terms: ManifestTerms,
     by_hash: HashMap<Sha256Digest, ManifestAssetRef>,
     by_leaf: HashMap<u64, Sha256Digest>,
-    licenses: Vec<LicenceWindow>,
+    licenses: Vec<LicenseWindow>,
 }
 
 /// Accepts `raw`, a signed usage report sent by `orchestrator`.
@@ -190,14 +190,14 @@ fn judge(
     let licensed = m
         .licenses
         .iter()
-        .map(|l| check_licence_at(Some(l), e.timestamp))
+        .map(|l| check_license_at(Some(l), e.timestamp))
         .collect::<Vec<_>>();
     if !licensed.iter().any(std::result::Result::is_ok) {
         return Err(licensed
             .into_iter()
             .last()
             .and_then(std::result::Result::err)
-            .unwrap_or(RefusalReason::NoLicence));
+            .unwrap_or(RefusalReason::NoLicense));
     }
     let rows: Vec<&ManifestAssetRef> = match &e.assets {
         AssetRefs::Hashes(hs) => hs
@@ -254,7 +254,7 @@ async fn load_facts(
             .licenses_of(buyer, &terms.id)
             .await?
             .iter()
-            .map(|l| LicenceWindow {
+            .map(|l| LicenseWindow {
                 granted_at: l.granted_at,
                 expires_at: l.expires_at,
                 revoked_at: l.revoked_at,

@@ -77,9 +77,9 @@ event_types! {
     ReconciliationMismatch = "reconciliation.mismatch", Outbound;
     /// The platform's signing key was rotated.
     KeyRotated = "key.rotated", Outbound;
-    /// A buyer purchased a licence (from the marketplace).
+    /// A buyer purchased a license (from the marketplace).
     LicensePurchased = "license.purchased", Inbound;
-    /// A licence was revoked (from the marketplace).
+    /// A license was revoked (from the marketplace).
     LicenseRevoked = "license.revoked", Inbound;
     /// A payout failed (from the payment processor).
     PayoutFailed = "payout.failed", Inbound;

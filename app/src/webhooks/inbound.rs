@@ -17,7 +17,7 @@
 //! where the payout instruction asked the rail to put them:
 //! `payout.paid` → payout confirmed, `payout.failed` → payout failed,
 //! `charge.dispute.created` → dispute opened, `checkout.session.completed`
-//! → licence purchased. Other types are acknowledged and ignored.
+//! → license purchased. Other types are acknowledged and ignored.
 
 use serde::Deserialize;
 use serde_json::Value;
