@@ -311,7 +311,7 @@ pub struct Outcome {
     pub fields: UsageReceiptFields,
     /// The `usage.recorded` log entries the platform appended.
     pub log_entries: Vec<Sha256Digest>,
-    /// The promise's `include_by`, when entries were appended.
+    /// The promise's `include_by`, when entries were appended now.
     pub include_by: Option<String>,
     /// Whether the entries are exactly the receipt's `usage.recorded` events
     /// (recomputed offline; `None` when their time could not be found).
@@ -323,11 +323,14 @@ pub struct Outcome {
 /// report (id, hash, orchestrator, every event accepted or refused once, the
 /// batch root of the accepted ones), and one log entry per manifest the
 /// accepted events touch, under a log inclusion promise by a platform key
-/// naming each entry.
+/// naming each entry. A `repeat` (the report was received before, and is
+/// answered with its first receipt) has no new promise: its entries must
+/// then be exactly the receipt's `usage.recorded` events, recomputed.
 pub fn check_answer(
     answer: &Value,
     report: &VerifiedReport,
     keys: &[PublishedKey],
+    repeat: bool,
 ) -> Result<Outcome> {
     let id = &report.report.id;
     let receipt = answer
@@ -367,39 +370,45 @@ pub fn check_answer(
     let mut include_by = None;
     let mut entries_recomputed = None;
     if !entries.is_empty() {
-        let promise = log
-            .and_then(|l| l.get("promise"))
-            .filter(|p| p.is_object())
-            .with_context(|| format!("report {id}: log entries without an inclusion promise"))?;
-        signed_document::verify_proof(promise, keys)
-            .with_context(|| format!("report {id}: the log inclusion promise does not verify"))?;
-        ensure!(
-            promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
-            "report {id}: the log promise is not a LogInclusionPromise"
-        );
-        let promised: Vec<&str> = promise
-            .get("entries")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if let Some(missing) = entries
-            .iter()
-            .find(|e| !promised.contains(&e.to_string().as_str()))
-        {
-            bail!("report {id}: the log promise does not name entry {missing}");
-        }
-        include_by = promise
-            .get("include_by")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         // The entries' `at` is not in the answer: try the times it names.
         let mut times = vec![fields.received_at, fields.issued_at];
-        if let Some(t) = promise
-            .get("received_at")
-            .and_then(Value::as_str)
-            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
-        {
-            times.push(t);
+        let promise = log.and_then(|l| l.get("promise")).filter(|p| p.is_object());
+        match promise {
+            Some(promise) => {
+                signed_document::verify_proof(promise, keys).with_context(|| {
+                    format!("report {id}: the log inclusion promise does not verify")
+                })?;
+                ensure!(
+                    promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
+                    "report {id}: the log promise is not a LogInclusionPromise"
+                );
+                let promised: Vec<&str> = promise
+                    .get("entries")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if let Some(missing) = entries
+                    .iter()
+                    .find(|e| !promised.contains(&e.to_string().as_str()))
+                {
+                    bail!("report {id}: the log promise does not name entry {missing}");
+                }
+                include_by = promise
+                    .get("include_by")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if let Some(t) = promise
+                    .get("received_at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+                {
+                    times.push(t);
+                }
+            }
+            None => ensure!(
+                repeat,
+                "report {id}: log entries without an inclusion promise"
+            ),
         }
         let matches = |at: Timestamp| {
             batches.iter().zip(&entries).all(|(b, e)| {
@@ -407,7 +416,12 @@ pub fn check_answer(
                     .is_ok_and(|entry| entry.hash == *e)
             })
         };
-        entries_recomputed = Some(times.into_iter().any(matches));
+        let recomputed = times.into_iter().any(matches);
+        ensure!(
+            recomputed || promise.is_some(),
+            "report {id}: the log entries of the repeat are not the receipt's usage.recorded events"
+        );
+        entries_recomputed = Some(recomputed);
     }
     Ok(Outcome {
         receipt: receipt.clone(),
@@ -510,7 +524,7 @@ fn report(api: &Api, args: ReportArgs, sleep: &dyn Fn(Duration)) -> Result<Value
                 Timestamp::now(),
             )?;
             let (status, answer) = send(api, &signed, sleep)?;
-            let outcome = check_answer(&answer, &signed.verified, &keys)?;
+            let outcome = check_answer(&answer, &signed.verified, &keys, status == 200)?;
             report_batch(n, batch_count, &signed, status, &outcome);
             if let Some(dir) = &args.out {
                 let uuid = |id: &str| id.trim_start_matches("urn:uuid:").to_owned();
@@ -567,10 +581,13 @@ fn report_batch(n: u64, of: u64, signed: &SignedReport, status: u16, o: &Outcome
     );
     if !o.log_entries.is_empty() {
         eprintln!(
-            "    {} usage.recorded log entr{} promised by {}{}",
+            "    {} usage.recorded log entr{} {}{}",
             o.log_entries.len(),
             if o.log_entries.len() == 1 { "y" } else { "ies" },
-            o.include_by.as_deref().unwrap_or("?"),
+            match &o.include_by {
+                Some(at) => format!("promised by {at}"),
+                None => "logged when the report was first received".into(),
+            },
             match o.entries_recomputed {
                 Some(true) => " (recomputed: they are this receipt's events)",
                 _ => " (note: could not recompute them offline)",
@@ -832,12 +849,12 @@ mod tests {
         .unwrap();
         let (first, answer) = send(&api, &signed, &no_sleep).unwrap();
         assert_eq!(first, 201);
-        let o1 = check_answer(&answer, &signed.verified, &keys).unwrap();
+        let o1 = check_answer(&answer, &signed.verified, &keys, false).unwrap();
         assert_eq!(o1.log_entries.len(), 2);
         assert_eq!(o1.entries_recomputed, Some(true));
         let (again, answer) = send(&api, &signed, &no_sleep).unwrap();
         assert_eq!(again, 200);
-        let o2 = check_answer(&answer, &signed.verified, &keys).unwrap();
+        let o2 = check_answer(&answer, &signed.verified, &keys, true).unwrap();
         assert_eq!(o1.fields, o2.fields);
     }
 
@@ -850,10 +867,10 @@ mod tests {
         let signed =
             sign_batch(&o, vec![event("e1", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
         let (_, answer) = send(&api, &signed, &no_sleep).unwrap();
-        check_answer(&answer, &signed.verified, &keys).unwrap();
+        check_answer(&answer, &signed.verified, &keys, false).unwrap();
         // The receipt against another report with the same id.
         let other = sign_batch(&o, vec![event("e2", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
-        let err = check_answer(&answer, &other.verified, &keys).unwrap_err();
+        let err = check_answer(&answer, &other.verified, &keys, false).unwrap_err();
         assert!(
             format!("{err:#}").contains("does not answer report"),
             "{err:#}"
@@ -861,27 +878,44 @@ mod tests {
         // A tampered receipt.
         let mut tampered = answer.clone();
         tampered["receipt"]["credentialSubject"]["received_at"] = json!("2026-01-02T00:00:00Z");
-        let err = check_answer(&tampered, &signed.verified, &keys).unwrap_err();
+        let err = check_answer(&tampered, &signed.verified, &keys, false).unwrap_err();
         assert!(format!("{err:#}").contains("does not verify"), "{err:#}");
         // Log entries missing or extra.
         let mut no_log = answer.clone();
         no_log["log"]["entries"] = json!([]);
-        assert!(check_answer(&no_log, &signed.verified, &keys).is_err());
+        assert!(check_answer(&no_log, &signed.verified, &keys, false).is_err());
         let mut extra = answer.clone();
         extra["log"]["entries"]
             .as_array_mut()
             .unwrap()
             .push(json!(Sha256Digest::of(b"x").to_string()));
-        assert!(check_answer(&extra, &signed.verified, &keys).is_err());
+        assert!(check_answer(&extra, &signed.verified, &keys, false).is_err());
         // An entry the promise does not name.
         let mut unpromised = answer.clone();
         unpromised["log"]["entries"][0] = json!(Sha256Digest::of(b"x").to_string());
-        let err = check_answer(&unpromised, &signed.verified, &keys).unwrap_err();
+        let err = check_answer(&unpromised, &signed.verified, &keys, false).unwrap_err();
         assert!(format!("{err:#}").contains("does not name"), "{err:#}");
+        // No promise: only a repeat may come without one, and then its
+        // entries must be the receipt's.
+        let mut unpromising = answer.clone();
+        unpromising["log"]["promise"] = Value::Null;
+        let err = check_answer(&unpromising, &signed.verified, &keys, false).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("without an inclusion promise"),
+            "{err:#}"
+        );
+        let repeat = check_answer(&unpromising, &signed.verified, &keys, true).unwrap();
+        assert_eq!(
+            (repeat.include_by, repeat.entries_recomputed),
+            (None, Some(true))
+        );
+        unpromising["log"]["entries"][0] = json!(Sha256Digest::of(b"x").to_string());
+        let err = check_answer(&unpromising, &signed.verified, &keys, true).unwrap_err();
+        assert!(format!("{err:#}").contains("not the receipt's"), "{err:#}");
         // A promise not signed by the platform.
         let mut forged = answer;
         forged["log"]["promise"]["include_by"] = json!("2099-01-01T00:00:00Z");
-        assert!(check_answer(&forged, &signed.verified, &keys).is_err());
+        assert!(check_answer(&forged, &signed.verified, &keys, false).is_err());
     }
 
     #[test]
