@@ -9,6 +9,8 @@ mod creator;
 mod mock_platform;
 mod random;
 mod retry;
+#[cfg(test)]
+mod test_platform;
 mod transfer;
 
 use clap::{Parser, Subcommand};
