@@ -5,8 +5,6 @@
 mod client;
 mod commands;
 mod creator;
-#[cfg(test)]
-mod mock_platform;
 mod random;
 mod retry;
 #[cfg(test)]

@@ -599,32 +599,21 @@ fn report_batch(n: u64, of: u64, signed: &SignedReport, status: u16, o: &Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
+    use crate::test_platform::market::{self, market, Market};
+    use crate::test_platform::TestPlatform;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
-    use fairtrain_usage::{AssetRefs, RefusalReason};
     use std::io::Cursor;
 
     const MANIFEST: &str = "urn:uuid:00000000-0000-4000-8000-000000000001";
-    const OTHER: &str = "urn:uuid:00000000-0000-4000-8000-000000000002";
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
     }
 
+    /// A use of the asset whose bytes are `id`.
     fn event(id: &str, manifest: &str) -> UsageEvent {
-        UsageEvent {
-            event_id: id.into(),
-            manifest_id: manifest.into(),
-            assets: AssetRefs::Hashes(vec![Sha256Digest::of(id.as_bytes())]),
-            batch_index: 1,
-            epoch: 0,
-            samples_count: 32,
-            model_id: "acme-7b".into(),
-            training_run_id: "run-1".into(),
-            training_step: 10,
-            timestamp: t("2026-03-01T12:00:00Z"),
-        }
+        market::event(id, manifest, id, 32, "acme-7b")
     }
 
     fn jsonl(events: &[UsageEvent]) -> String {
@@ -766,24 +755,32 @@ mod tests {
 
     fn no_sleep(_: Duration) {}
 
+    /// A platform where the assets `e0` to `e4` are in two manifests
+    /// licensed to the buyer of [`orchestrator`]; the API with the
+    /// orchestrator's key.
+    fn platform() -> (TestPlatform, Market, Api) {
+        let platform = TestPlatform::start();
+        let assets: &[&str] = &["e0", "e1", "e2", "e3", "e4"];
+        let m = platform.with(|p| market(p, &[assets], 2, orchestrator().key()));
+        let api = Api::new(&platform.url, Some(m.orchestrator.1.clone()));
+        (platform, m, api)
+    }
+
     #[test]
     fn report_retries_the_same_report_and_verifies_receipts() {
         let dir = temp_dir("report");
         let o = orchestrator();
         let key = key_file(&dir, &o);
-        let mut events: Vec<UsageEvent> =
-            (0..5).map(|i| event(&format!("e{i}"), MANIFEST)).collect();
-        events[3].manifest_id = OTHER.into();
+        let (platform, m, api) = platform();
+        let mut events: Vec<UsageEvent> = (0..5)
+            .map(|i| event(&format!("e{i}"), &m.manifests[0]))
+            .collect();
+        events[3].manifest_id = m.manifests[1].clone();
         let path = dir.join("events.jsonl");
         std::fs::write(&path, format!("\n{}", jsonl(&events))).unwrap();
-        let mock = Mock::start();
-        {
-            let mut s = mock.state.lock().unwrap();
-            s.usage_busy = vec![429, 503];
-            s.usage_refuse
-                .insert("e1".into(), RefusalReason::ConsentRevoked);
-        }
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        // e1's consent was revoked before it was used.
+        platform.with(|p| m.revoke(p, "e1", "2026-02-15T00:00:00Z"));
+        platform.faults().usage_busy = vec![429, 503];
         let out = dir.join("receipts");
         let args = ReportArgs {
             events: path.clone(),
@@ -801,7 +798,7 @@ mod tests {
         assert_eq!(summary["refused_by_reason"], json!({"consent_revoked": 1}));
         assert_eq!(summary["receipts"].as_array().unwrap().len(), 3);
         assert_eq!(summary["reports"][0]["refused"][0]["event_id"], "e1");
-        let s = mock.state.lock().unwrap();
+        let s = platform.log();
         // Three batches; the first was sent three times, as the same report.
         assert_eq!(s.usage_reports.len(), 5);
         assert_eq!(s.usage_reports[0], s.usage_reports[1]);
@@ -812,9 +809,23 @@ mod tests {
             .map(|r| r["id"].as_str().unwrap())
             .collect();
         assert_eq!(ids.len(), 3);
-        assert_eq!(s.bearer.as_deref(), Some("Bearer ft_key"));
-        // Each report and receipt saved, and the receipts verify offline.
+        assert_eq!(s.bearer, Some(format!("Bearer {}", m.orchestrator.1)));
         drop(s);
+        // The platform recorded three reports, and the pricing job has the
+        // four accepted events to price.
+        platform.with(|p| {
+            let s = p.state.borrow();
+            assert_eq!(s.usage.reports.len(), 3);
+            let queued: Vec<fairtrain_app::usage::UsageMessage> = s
+                .queued
+                .usage
+                .iter()
+                .map(|m| serde_json::from_str(m).unwrap())
+                .collect();
+            let priced: usize = queued.iter().map(|m| m.events.len()).sum();
+            assert_eq!(priced, 4);
+        });
+        // Each report and receipt saved, and the receipts verify offline.
         let saved: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
         assert_eq!(saved.len(), 6);
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
@@ -837,12 +848,11 @@ mod tests {
 
     #[test]
     fn a_repeat_gets_the_first_receipt() {
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (_platform, m, api) = platform();
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
         let signed = sign_batch(
             &orchestrator(),
-            vec![event("e1", MANIFEST), event("e2", OTHER)],
+            vec![event("e1", &m.manifests[0]), event("e2", &m.manifests[1])],
             [3; 16],
             Timestamp::now(),
         )
@@ -856,20 +866,22 @@ mod tests {
         assert_eq!(again, 200);
         let o2 = check_answer(&answer, &signed.verified, &keys, true).unwrap();
         assert_eq!(o1.fields, o2.fields);
+        assert_eq!(o1.log_entries, o2.log_entries);
+        assert_eq!(o2.entries_recomputed, Some(true));
     }
 
     #[test]
     fn receipts_that_do_not_match_fail() {
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (_platform, m, api) = platform();
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
         let o = orchestrator();
+        let manifest = &m.manifests[0];
         let signed =
-            sign_batch(&o, vec![event("e1", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
+            sign_batch(&o, vec![event("e1", manifest)], [4; 16], Timestamp::now()).unwrap();
         let (_, answer) = send(&api, &signed, &no_sleep).unwrap();
         check_answer(&answer, &signed.verified, &keys, false).unwrap();
         // The receipt against another report with the same id.
-        let other = sign_batch(&o, vec![event("e2", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
+        let other = sign_batch(&o, vec![event("e2", manifest)], [4; 16], Timestamp::now()).unwrap();
         let err = check_answer(&answer, &other.verified, &keys, false).unwrap_err();
         assert!(
             format!("{err:#}").contains("does not answer report"),
@@ -925,8 +937,7 @@ mod tests {
         let path = dir.join("events.jsonl");
         let good = jsonl(&[event("e1", MANIFEST)]);
         std::fs::write(&path, format!("{good}{{\"event_id\": 1}}\n")).unwrap();
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (platform, _, api) = platform();
         let args = ReportArgs {
             events: path,
             key,
@@ -936,7 +947,7 @@ mod tests {
         };
         let err = report(&api, args, &no_sleep).unwrap_err();
         assert!(format!("{err:#}").contains("events.jsonl:2:"), "{err:#}");
-        assert!(mock.state.lock().unwrap().requests.is_empty());
+        assert!(platform.log().requests.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -946,9 +957,8 @@ mod tests {
         let key = key_file(&dir, &orchestrator());
         let path = dir.join("events.jsonl");
         std::fs::write(&path, jsonl(&[event("e1", MANIFEST)])).unwrap();
-        let mock = Mock::start();
-        mock.state.lock().unwrap().usage_busy = vec![429; 6];
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (platform, _, api) = platform();
+        platform.faults().usage_busy = vec![429; 6];
         let args = ReportArgs {
             events: path,
             key,
@@ -958,7 +968,7 @@ mod tests {
         };
         let err = report(&api, args, &no_sleep).unwrap_err();
         assert!(format!("{err:#}").contains("after 5 tries"), "{err:#}");
-        assert_eq!(mock.state.lock().unwrap().usage_reports.len(), 5);
+        assert_eq!(platform.log().usage_reports.len(), 5);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
