@@ -613,4 +613,18 @@ mod tests {
         });
         std::fs::remove_dir_all(&f.dir).unwrap();
     }
+
+    #[test]
+    fn a_part_recorded_but_unanswered_counts_as_sent() {
+        let f = multipart_fixture("lost", |i| (i % 7) as u8);
+        f.platform.faults().lose_part_answer = Some(2);
+        let (hashes, receipt) = in_parts(&f, MIN_PART_BYTES);
+        assert_eq!(receipt.unwrap()["content_hash"], json!(hashes.digest));
+        let requests = f.platform.log().requests.clone();
+        let mut expected = three_parts(upload_id(&requests[1]));
+        // Part 2 again, answered "the next part is 3": it was recorded.
+        expected.insert(3, expected[2].clone());
+        assert_eq!(requests, expected);
+        std::fs::remove_dir_all(&f.dir).unwrap();
+    }
 }

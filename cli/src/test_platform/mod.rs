@@ -58,6 +58,9 @@ pub struct Faults {
     pub usage_busy: Vec<u16>,
     /// Upload parts of this number fail with 500 before they are handled.
     pub fail_part: Option<u16>,
+    /// The upload part of this number is stored, and then its answer lost
+    /// (the connection closes without one), once.
+    pub lose_part_answer: Option<u16>,
     /// A man in the middle: the successful answer to "METHOD /target"
     /// replaced by what this makes of it.
     pub rewrite: HashMap<String, Rewrite>,
@@ -140,7 +143,11 @@ impl TestPlatform {
             let url = format!("{}{}", self.url, req.target);
             block_on(routes::route(&platform, &req, &url, storage))
         });
-        let faults = self.faults();
+        let mut faults = self.faults();
+        if answer.is_ok() && part.is_some() && faults.lose_part_answer == part {
+            faults.lose_part_answer = None;
+            return; // the part is stored; its answer never arrives
+        }
         if let (Ok(reply), Some(rewrite)) = (&mut answer, faults.rewrite.get(&line)) {
             reply.body = rewrite(std::mem::take(&mut reply.body));
         }
