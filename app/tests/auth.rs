@@ -42,6 +42,14 @@ fn the_operator_token_and_issued_keys_authenticate_and_nothing_else_does() {
         let e = run(auth::authenticate_bearer(&p, bad)).unwrap_err();
         assert_eq!(e.kind, Kind::Unauthenticated, "{bad}");
     }
+    // As an Authorization header: `Bearer <token>` and nothing else.
+    let header = format!("Bearer {}", issued.token);
+    let buyer = run(auth::authenticate_authorization(&p, &header)).unwrap();
+    assert_eq!(buyer.role, Role::Buyer);
+    for bad in ["Bearer ", "Bearer  ", "Basic abc", &issued.token] {
+        let e = run(auth::authenticate_authorization(&p, bad)).unwrap_err();
+        assert_eq!(e.kind, Kind::Unauthenticated, "{bad}");
+    }
 }
 
 #[test]

@@ -5,10 +5,10 @@
 mod client;
 mod commands;
 mod creator;
-#[cfg(test)]
-mod mock_platform;
 mod random;
 mod retry;
+#[cfg(test)]
+mod test_platform;
 mod transfer;
 
 use clap::{Parser, Subcommand};

@@ -15,14 +15,9 @@ use crate::http::error::ApiResult;
 /// error (401), never silently anonymous.
 pub async fn authenticate(cx: &Cx) -> ApiResult<Option<Principal>> {
     if let Some(value) = cx.header("Authorization") {
-        let token = value
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Error::unauthenticated("the Authorization header must be `Bearer <token>`")
-            })?;
-        return Ok(Some(auth::authenticate_bearer(&cx.rt, token).await?));
+        return Ok(Some(
+            auth::authenticate_authorization(&cx.rt, &value).await?,
+        ));
     }
     if cx.header("Signature-Input").is_some() || cx.header("Signature").is_some() {
         return signature(cx).await.map(Some);

@@ -6,6 +6,19 @@ use fairtrain_core::principal::{Principal, Role};
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 
+/// The credentials of an `Authorization` header, which must be
+/// `Bearer <token>`.
+pub async fn authenticate_authorization(p: &impl Platform, header: &str) -> Result<Principal> {
+    let token = header
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Error::unauthenticated("the Authorization header must be `Bearer <token>`")
+        })?;
+    authenticate_bearer(p, token).await
+}
+
 pub async fn authenticate_bearer(p: &impl Platform, token: &str) -> Result<Principal> {
     if token.starts_with("ftk_") {
         return api_key(p, token).await;

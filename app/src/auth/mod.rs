@@ -10,6 +10,6 @@ mod roles;
 mod signature;
 pub mod store;
 
-pub use bearer::authenticate_bearer;
+pub use bearer::{authenticate_authorization, authenticate_bearer};
 pub use roles::{require_registered_creator, require_role};
 pub use signature::{authenticate_signature, purge_expired_nonces, SignedRequest};

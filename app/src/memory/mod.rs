@@ -77,6 +77,13 @@ pub struct MemoryPlatform {
     pub console: RefCell<Vec<String>>,
 }
 
+// The platform may move to another thread (the CLI's test server runs it
+// on its own, behind a mutex): it must stay `Send`.
+const _: fn() = || {
+    fn send<T: Send>() {}
+    send::<MemoryPlatform>();
+};
+
 /// The seed of the platform key the in-memory platform signs with.
 pub const PLATFORM_SEED: [u8; 32] = [7; 32];
 /// The in-memory platform's operator token.

@@ -4,11 +4,12 @@
 //!
 //! Both are handles: clones share their data, so a test can drop a
 //! sequencer and start a new one over the same storage, as a restarted
-//! Durable Object does.
+//! Durable Object does. The data sits behind a mutex, so the platform that
+//! holds them may move to another thread (the CLI's test server runs it on
+//! its own).
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, Result};
 use crate::log::sequencer::{Batch, Found, LogObject, Pending, Publisher, SequencerStore};
@@ -31,26 +32,29 @@ struct Tables {
 
 #[derive(Clone, Default)]
 pub struct MemorySequencerStore {
-    tables: Rc<RefCell<Tables>>,
+    tables: Arc<Mutex<Tables>>,
 }
 
 impl MemorySequencerStore {
+    fn tables(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Every sequenced entry, in index order.
     pub fn sequenced(&self) -> Vec<Vec<u8>> {
-        self.tables.borrow().entries.clone()
+        self.tables().entries.clone()
     }
 
     /// Every signed checkpoint, by tree size.
     pub fn checkpoints(&self) -> BTreeMap<u64, Vec<u8>> {
-        self.tables.borrow().checkpoints.clone()
+        self.tables().checkpoints.clone()
     }
 }
 
 impl SequencerStore for MemorySequencerStore {
     fn size(&self) -> Result<u64> {
         Ok(self
-            .tables
-            .borrow()
+            .tables()
             .checkpoints
             .keys()
             .next_back()
@@ -59,7 +63,7 @@ impl SequencerStore for MemorySequencerStore {
     }
 
     fn checkpoint(&self, size: Option<u64>) -> Result<Option<(u64, Vec<u8>)>> {
-        let t = self.tables.borrow();
+        let t = self.tables();
         let found = match size {
             Some(s) => t.checkpoints.get_key_value(&s),
             None => t.checkpoints.iter().next_back(),
@@ -68,20 +72,20 @@ impl SequencerStore for MemorySequencerStore {
     }
 
     fn published(&self) -> Result<u64> {
-        Ok(self.tables.borrow().published)
+        Ok(self.tables().published)
     }
 
     fn set_published(&self, size: u64) -> Result<()> {
-        self.tables.borrow_mut().published = size;
+        self.tables().published = size;
         Ok(())
     }
 
     fn pool_len(&self) -> Result<u64> {
-        Ok(self.tables.borrow().pool.len() as u64)
+        Ok(self.tables().pool.len() as u64)
     }
 
     fn find(&self, hash: &[u8]) -> Result<Option<Found>> {
-        let t = self.tables.borrow();
+        let t = self.tables();
         if let Some(i) = t.sequenced.get(hash) {
             return Ok(Some(Found::Sequenced(*i)));
         }
@@ -95,7 +99,7 @@ impl SequencerStore for MemorySequencerStore {
         assets: &[String],
         _now_ms: u64,
     ) -> Result<()> {
-        let mut t = self.tables.borrow_mut();
+        let mut t = self.tables();
         if t.pooled.contains_key(hash) {
             return Err(Error::internal("log storage: hash already pooled"));
         }
@@ -116,8 +120,7 @@ impl SequencerStore for MemorySequencerStore {
 
     fn pool_batch(&self, limit: u64) -> Result<Vec<Pending>> {
         Ok(self
-            .tables
-            .borrow()
+            .tables()
             .pool
             .values()
             .take(limit as usize)
@@ -126,7 +129,7 @@ impl SequencerStore for MemorySequencerStore {
     }
 
     fn commit_batch(&self, batch: &Batch<'_>) -> Result<()> {
-        let mut t = self.tables.borrow_mut();
+        let mut t = self.tables();
         // Every check first, so a refused batch writes nothing.
         if batch.first_index != t.entries.len() as u64
             || batch
@@ -160,11 +163,11 @@ impl SequencerStore for MemorySequencerStore {
     }
 
     fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
-        Ok(self.tables.borrow().entries.get(index as usize).cloned())
+        Ok(self.tables().entries.get(index as usize).cloned())
     }
 
     fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
-        let t = self.tables.borrow();
+        let t = self.tables();
         let end = (end as usize).min(t.entries.len());
         Ok(t.entries
             .get(start as usize..end)
@@ -174,8 +177,7 @@ impl SequencerStore for MemorySequencerStore {
 
     fn asset_indexes(&self, asset: &str, limit: u64) -> Result<Vec<u64>> {
         Ok(self
-            .tables
-            .borrow()
+            .tables()
             .assets
             .range((asset.to_string(), 0)..=(asset.to_string(), u64::MAX))
             .take(limit as usize)
@@ -184,7 +186,7 @@ impl SequencerStore for MemorySequencerStore {
     }
 
     fn tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>> {
-        Ok(self.tables.borrow().tiles.get(&(level, index)).cloned())
+        Ok(self.tables().tiles.get(&(level, index)).cloned())
     }
 }
 
@@ -200,33 +202,37 @@ struct Objects {
 /// The published log in memory (R2's part).
 #[derive(Clone, Default)]
 pub struct MemoryPublisher {
-    objects: Rc<RefCell<Objects>>,
+    objects: Arc<Mutex<Objects>>,
 }
 
 impl MemoryPublisher {
+    fn objects(&self) -> MutexGuard<'_, Objects> {
+        self.objects.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub fn object(&self, path: &str) -> Option<LogObject> {
-        self.objects.borrow().by_path.get(path).cloned()
+        self.objects().by_path.get(path).cloned()
     }
 
     /// Every path written so far, in the order written.
     pub fn writes(&self) -> Vec<String> {
-        self.objects.borrow().writes.clone()
+        self.objects().writes.clone()
     }
 
     /// From now on, `n` more writes succeed and every later one fails,
     /// until [`MemoryPublisher::recover`].
     pub fn fail_after(&self, n: usize) {
-        self.objects.borrow_mut().failing_after = Some(n);
+        self.objects().failing_after = Some(n);
     }
 
     pub fn recover(&self) {
-        self.objects.borrow_mut().failing_after = None;
+        self.objects().failing_after = None;
     }
 }
 
 impl Publisher for MemoryPublisher {
     async fn put(&self, objects: Vec<LogObject>) -> Result<()> {
-        let mut o = self.objects.borrow_mut();
+        let mut o = self.objects();
         for object in objects {
             match o.failing_after {
                 Some(0) => {

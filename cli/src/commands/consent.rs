@@ -292,7 +292,8 @@ pub fn describe(c: &VerifiedConsent) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
+    use crate::test_platform::market::{done, operator, register};
+    use crate::test_platform::TestPlatform;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
 
@@ -353,8 +354,14 @@ mod tests {
         tampered["credentialSubject"]["commercial"] = json!(false);
         assert!(show(&tampered).is_err());
 
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, None);
+        let platform = TestPlatform::start();
+        platform.with(|p| {
+            p.set_now(Timestamp::now());
+            register(p, &key);
+        });
+        let api = Api::new(&platform.url, None);
+        let stored =
+            |id: &str| platform.with(|p| done(fairtrain_app::consents::read(p, &operator(p), id)));
         let key_arg = KeyArg {
             path: key_file.clone(),
         };
@@ -366,7 +373,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(mock.state.lock().unwrap().consents.contains_key(&c.id));
+        let granted = stored(&c.id);
+        assert_eq!((granted.status, &granted.consent), ("active", &token));
         run(
             &api,
             Command::Get {
@@ -385,9 +393,19 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(mock.state.lock().unwrap().revoked, vec![c.id.clone()]);
-        let r = fairtrain_consent::consent::verify_revocation(&read_json(&saved, 1 << 16).unwrap())
-            .unwrap();
+        assert_eq!(
+            platform.log().requests,
+            [
+                "POST /v1/consents".to_owned(),
+                format!("GET /v1/consents/{}", c.id),
+                format!("POST /v1/consents/{}/revoke", c.id),
+            ]
+        );
+        let saved = read_json(&saved, 1 << 16).unwrap();
+        let revoked = stored(&c.id);
+        assert_eq!(revoked.status, "revoked");
+        assert_eq!(revoked.revocation.as_ref(), Some(&saved));
+        let r = fairtrain_consent::consent::verify_revocation(&saved).unwrap();
         assert!(r.revokes(&c));
 
         // Someone else's key cannot submit it.

@@ -83,7 +83,8 @@ pub fn run(api: &Api, cmd: Command) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
+    use crate::test_platform::market::done;
+    use crate::test_platform::TestPlatform;
     use fairtrain_core::did_key::DidKey;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
@@ -100,8 +101,8 @@ mod tests {
             &json!({"did": did, "seed": base64url_encode(&key.seed())}),
         )
         .unwrap();
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, None);
+        let platform = TestPlatform::start();
+        let api = Api::new(&platform.url, None);
         run(
             &api,
             Command::Register {
@@ -112,7 +113,14 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(mock.state.lock().unwrap().registered, vec![did]);
+        platform.with(|p| {
+            let s = p.state.borrow();
+            let registered: Vec<&String> = s.creators.creators.keys().collect();
+            assert_eq!(registered, [&did]);
+            let me = done(fairtrain_app::creators::me(p, &did.parse().unwrap()));
+            assert_eq!(me.display_name.as_deref(), Some("Jane"));
+            assert_eq!(me.payout, json!({"method": "bank"}));
+        });
         run(
             &api,
             Command::Me {
@@ -120,6 +128,14 @@ mod tests {
             },
         )
         .unwrap();
+        assert_eq!(
+            platform.log().requests,
+            [
+                "POST /v1/creators/challenges",
+                "POST /v1/creators",
+                "GET /v1/creators/me"
+            ]
+        );
         assert!(run(
             &api,
             Command::Register {

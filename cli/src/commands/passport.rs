@@ -245,64 +245,33 @@ fn summary(p: &VerifiedPassport, status: Option<&VerifiedPassportStatus>) -> Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::payouts::tests::{t, uuid};
-    use crate::mock_platform::Mock;
-    use fairtrain_core::digest::Sha256Digest;
+    use crate::test_platform::market::{done, market, Market};
+    use crate::test_platform::TestPlatform;
+    use fairtrain_app::passports;
     use fairtrain_core::ed25519::SigningKey;
-    use fairtrain_core::money::{Atto, ATTO_PER_MINOR};
-    use fairtrain_settlement::{
-        sign_passport, sign_passport_status, AmountTotal, LogCheckpointRef, PassportFields,
-        PassportManifest, PassportStatusFields, PassportTotals, RevokedUse,
-    };
+    use fairtrain_settlement::sign_passport_status;
 
     /// A model id that needs escaping in a path.
     const MODEL: &str = "acme/model:7b";
 
-    fn passport(key: &SigningKey, model: &str) -> Value {
-        let fields = PassportFields {
-            passport_id: uuid(5000),
-            issued_at: t("2026-07-02T00:00:00Z"),
-            model_id: model.into(),
-            manifests: vec![PassportManifest {
-                manifest_id: uuid(1),
-                snapshot_id: uuid(2),
-                manifest_hash: Sha256Digest::of(b"manifest"),
-            }],
-            training_runs: vec!["run-1".into()],
-            totals: PassportTotals {
-                events: 12,
-                samples: 24000,
-                amounts: vec![AmountTotal {
-                    currency: "USD".into(),
-                    minor_units: 2,
-                    accrued: Atto(1200 * ATTO_PER_MINOR),
-                }],
-            },
-            usage_ledger_root: fairtrain_tlog::leaf_hash(b"lines"),
-            usage_line_count: 40,
-            log_checkpoint: LogCheckpointRef {
-                origin: "fairtrain.test/log".into(),
-                size: 1234,
-                root_hash: fairtrain_tlog::leaf_hash(b"log"),
-            },
-        };
-        sign_passport(fields, key, t("2026-07-02T00:00:00Z")).unwrap()
-    }
-
-    fn status(key: &SigningKey, model: &str, revoked: u64) -> Value {
-        let fields = PassportStatusFields {
-            model_id: model.into(),
-            revoked: (0..revoked)
-                .map(|i| RevokedUse {
-                    consent_id: uuid(10 + i),
-                    asset_hash: Sha256Digest::of(&i.to_be_bytes()),
-                    revoked_at: t("2026-08-01T00:00:00Z"),
-                    manifest_id: uuid(1),
-                })
-                .collect(),
-            checked_at: t("2026-09-01T00:00:00Z"),
-        };
-        sign_passport_status(fields, key, t("2026-09-01T00:00:00Z")).unwrap()
+    /// A platform where [`MODEL`] was trained on two creators' assets, and
+    /// another model on one of them; the API with the buyer's key.
+    fn trained() -> (TestPlatform, Market, Api) {
+        let platform = TestPlatform::start();
+        let m = platform.with(|p| {
+            let m = market(
+                p,
+                &[&["ann's"], &["bob's"]],
+                1,
+                &SigningKey::from_seed(&[90; 32]),
+            );
+            let uses = [("ann's", 100, MODEL), ("bob's", 50, MODEL)];
+            m.train(p, &uses);
+            m.train(p, &[("ann's", 7, "other-model")]);
+            m
+        });
+        let api = Api::new(&platform.url, Some(m.buyer.1.clone()));
+        (platform, m, api)
     }
 
     fn fetch(out: Option<PathBuf>, status_out: Option<PathBuf>) -> Args {
@@ -320,24 +289,28 @@ mod tests {
     fn fetch_then_verify_offline() {
         let dir = std::env::temp_dir().join(format!("fairtrain-passport-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mock = Mock::start();
-        let p = passport(mock.platform(), MODEL);
-        let s = status(mock.platform(), MODEL, 2);
-        mock.state
-            .lock()
-            .unwrap()
-            .passports
-            .insert(MODEL.into(), (p, s));
-        let api = Api::new(&mock.url, None);
+        let (platform, m, api) = trained();
+        // Both consents behind the model's assets are revoked since.
+        platform.with(|p| {
+            m.revoke(p, "ann's", "2026-03-02T00:00:00Z");
+            m.revoke(p, "bob's", "2026-03-02T00:00:00Z");
+        });
         let (out, status_out) = (dir.join("passport.json"), dir.join("status.json"));
         run(&api, fetch(Some(out.clone()), Some(status_out.clone()))).unwrap();
-        let requests = mock.state.lock().unwrap().requests.clone();
+        let requests = platform.log().requests.clone();
         assert!(
             requests.contains(&"GET /v1/models/acme%2Fmodel%3A7b/passport/status".to_owned()),
             "{requests:?}"
         );
+        let published = platform.published_keys();
+        let saved = verify_passport(&read_json(&out, 1 << 20).unwrap(), &published).unwrap();
+        let totals = &saved.fields.totals;
+        assert_eq!((totals.events, totals.samples), (2, 150));
+        let status = read_json(&status_out, 1 << 20).unwrap();
+        let status = verify_passport_status(&status, &published).unwrap();
+        assert_eq!(status.fields.revoked.len(), 2);
         let keys = dir.join("keys.json");
-        write_json(&keys, &mock.key_set()).unwrap();
+        write_json(&keys, &platform.key_set()).unwrap();
         let offline = Api::new("http://127.0.0.1:9", None);
         let verify = |file: &Path, status: Option<&Path>| {
             run(
@@ -355,7 +328,8 @@ mod tests {
         verify(&out, None).unwrap();
         // A status of another model.
         let other = dir.join("other-status.json");
-        write_json(&other, &status(mock.platform(), "other-model", 0)).unwrap();
+        let other_status = platform.with(|p| done(passports::status(p, "other-model")));
+        write_json(&other, &other_status).unwrap();
         let err = verify(&out, Some(&other)).unwrap_err();
         assert!(
             format!("{err:#}").contains("the status is for model"),
@@ -374,38 +348,46 @@ mod tests {
 
     #[test]
     fn fetch_refuses_mismatches() {
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, None);
-        // Another model's passport under this id.
-        let other = passport(mock.platform(), "other-model");
-        let s = status(mock.platform(), MODEL, 0);
-        mock.state
-            .lock()
-            .unwrap()
-            .passports
-            .insert(MODEL.into(), (other, s.clone()));
+        let (platform, _, api) = trained();
+        let path = "GET /v1/models/acme%2Fmodel%3A7b/passport";
+        // A man in the middle answers with another model's passport.
+        let other = platform.with(|p| done(passports::passport(p, "other-model")));
+        platform
+            .faults()
+            .rewrite
+            .insert(path.into(), Box::new(move |_| other.clone()));
         let err = run(&api, fetch(None, None)).unwrap_err();
         assert!(format!("{err:#}").contains("answered with"), "{err:#}");
-        // A status signed by a key the platform does not publish.
+        // Then with the status signed again by a key the platform does not
+        // publish.
+        let published = platform.published_keys();
         let rogue = SigningKey::from_seed(&[9; 32]);
-        let p = passport(mock.platform(), MODEL);
-        mock.state
-            .lock()
-            .unwrap()
-            .passports
-            .insert(MODEL.into(), (p.clone(), status(&rogue, MODEL, 1)));
+        let forge = move |doc: Value| {
+            let real = verify_passport_status(&doc, &published).unwrap();
+            sign_passport_status(real.fields, &rogue, real.signed_at).unwrap()
+        };
+        let mut faults = platform.faults();
+        faults.rewrite.clear();
+        faults
+            .rewrite
+            .insert(format!("{path}/status"), Box::new(forge));
+        drop(faults);
         let err = run(&api, fetch(None, None)).unwrap_err();
         assert!(
             format!("{err:#}").contains("status does not verify"),
             "{err:#}"
         );
         // Clean.
-        mock.state
-            .lock()
-            .unwrap()
-            .passports
-            .insert(MODEL.into(), (p, s));
-        run(&api, fetch(None, None)).unwrap();
+        platform.faults().rewrite.clear();
+        let status_out = std::env::temp_dir().join(format!(
+            "fairtrain-passport-clean-{}.json",
+            std::process::id()
+        ));
+        run(&api, fetch(None, Some(status_out.clone()))).unwrap();
+        let status = read_json(&status_out, 1 << 20).unwrap();
+        let status = verify_passport_status(&status, &platform.published_keys()).unwrap();
+        assert_eq!(status.fields.state(), PassportState::Clean);
+        std::fs::remove_file(&status_out).unwrap();
         // A model id that cannot be one.
         let bad = Args {
             keys: None,

@@ -353,102 +353,42 @@ fn settlement_summary(s: &VerifiedSettlement) -> Value {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
-    use fairtrain_core::digest::Sha256Digest;
+    use crate::test_platform::market::{self, creator_key, done, issue, market, settle, t};
+    use crate::test_platform::TestPlatform;
+    use fairtrain_app::memory::ADMIN_TOKEN;
+    use fairtrain_app::settlements;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
-    use fairtrain_core::fields::urn_uuid_v4;
     use fairtrain_core::money::ATTO_PER_MINOR;
+    use fairtrain_core::principal::Role;
     use fairtrain_core::time::Timestamp;
-    use fairtrain_settlement::{
-        compute_payouts, sign_creator_statement, sign_settlement, statement_hash, CarriedBalances,
-        CreatorStatementFields, LedgerLine, LineKind, SettlementFields, Thresholds,
-    };
+    use fairtrain_settlement::sign_settlement;
 
-    pub(crate) fn t(text: &str) -> Timestamp {
-        Timestamp::parse_rfc3339(text).unwrap()
+    fn creator(n: u8) -> String {
+        market::did(&creator_key(n)).to_string()
     }
 
-    pub(crate) fn uuid(n: u64) -> String {
-        let mut bytes = [0u8; 16];
-        bytes[8..].copy_from_slice(&n.to_be_bytes());
-        urn_uuid_v4(bytes)
-    }
-
-    fn creator_key(i: u8) -> SigningKey {
-        SigningKey::from_seed(&[100 + i; 32])
-    }
-
-    fn creator(i: u8) -> String {
-        DidKey::from_public_key(creator_key(i).public_key()).to_string()
-    }
-
-    fn line(c: u8, leaf_index: u64, amount: u128, currency: &str) -> LedgerLine {
-        LedgerLine {
-            event_id: format!("evt-{leaf_index}-{c}"),
-            event_hash: Sha256Digest::of(&leaf_index.to_be_bytes()),
-            manifest_id: uuid(1),
-            leaf_index,
-            creator: creator(c),
-            model_id: "model-7b".into(),
-            training_run_id: "run-1".into(),
-            kind: LineKind::Usage,
-            units: 1000,
-            currency: currency.into(),
-            minor_units: 2,
-            amount: Atto(amount),
-            priced_at: t("2026-06-15T12:00:00Z"),
-        }
-    }
-
-    /// A June 2026 settlement signed by `platform`: creator 1 is paid in
-    /// USD (two lines) and EUR, creator 2 accrues 40 cents (carried).
-    /// Returns the settlement statement and each creator's statement.
-    fn settle(platform: &SigningKey) -> (Value, Vec<(String, Value)>) {
-        let a = ATTO_PER_MINOR;
-        let lines = vec![
-            line(1, 0, 600 * a + 5, "USD"),
-            line(2, 1, 40 * a, "USD"),
-            line(1, 2, 500 * a, "USD"),
-            line(1, 3, 250 * a + 17, "EUR"),
-        ];
-        let payouts = compute_payouts(&lines, &CarriedBalances::new(), &Thresholds::default())
-            .unwrap()
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| StatementPayout::new(uuid(100 + i as u64), p))
-            .collect();
-        let fields = SettlementFields::new(
-            uuid(1000),
-            t("2026-07-01T00:05:00Z"),
-            t("2026-06-01T00:00:00Z"),
-            t("2026-07-01T00:00:00Z"),
-            &lines,
-            payouts,
-        )
-        .unwrap();
-        let doc = sign_settlement(fields.clone(), platform, t("2026-07-01T00:05:00Z")).unwrap();
-        let hash = statement_hash(&doc).unwrap();
-        let creators = [1, 2]
-            .into_iter()
-            .map(|c| {
-                let cs = CreatorStatementFields::build(
-                    uuid(3000 + u64::from(c)),
-                    t("2026-07-02T00:00:00Z"),
-                    creator(c),
-                    &fields,
-                    hash,
-                    &lines,
-                )
-                .unwrap();
-                let signed =
-                    sign_creator_statement(cs, platform, t("2026-07-02T00:00:00Z")).unwrap();
-                (creator(c), signed)
-            })
-            .collect();
-        (doc, creators)
+    /// A platform that settled March 2026: creator 1 is paid 1.20 USD for
+    /// 2400 samples in two events; creator 2 accrued 40 cents for 800,
+    /// under the minimum payout: carried. Returns the settlement id.
+    fn settled() -> (TestPlatform, String) {
+        let platform = TestPlatform::start();
+        let id = platform.with(|p| {
+            let m = market(
+                p,
+                &[&["one's"], &["two's"]],
+                1,
+                &SigningKey::from_seed(&[90; 32]),
+            );
+            let model = "model-7b";
+            m.train(p, &[("one's", 1200, model), ("one's", 1200, model)]);
+            m.train(p, &[("two's", 800, model)]);
+            p.set_now(t("2026-04-01T00:00:00Z"));
+            settle(p).settlement_id
+        });
+        (platform, id)
     }
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -459,25 +399,17 @@ pub(crate) mod tests {
         dir
     }
 
-    fn mock_with_settlement() -> (Mock, Value) {
-        let mock = Mock::start();
-        let (statement, creators) = settle(mock.platform());
-        {
-            let mut s = mock.state.lock().unwrap();
-            s.settlements.insert(uuid(1000), statement.clone());
-            for (did, doc) in creators {
-                s.creator_statements.insert((uuid(1000), did), doc);
-            }
-        }
-        (mock, statement)
-    }
-
-    fn statement_cmd(creator: String, key: Option<PathBuf>, out: Option<PathBuf>) -> Args {
+    fn statement_cmd(
+        creator: String,
+        settlement: &str,
+        key: Option<PathBuf>,
+        out: Option<PathBuf>,
+    ) -> Args {
         Args {
             keys: None,
             command: Command::Statement {
                 creator,
-                settlement: uuid(1000),
+                settlement: settlement.to_owned(),
                 creator_key: key,
                 json: false,
                 out: out.clone(),
@@ -507,22 +439,33 @@ pub(crate) mod tests {
     #[test]
     fn statement_with_the_bearer_token_then_offline() {
         let dir = temp_dir("bearer");
-        let (mock, _) = mock_with_settlement();
-        let api = Api::new(&mock.url, Some("operator".into()));
+        let (platform, id) = settled();
+        let api = Api::new(&platform.url, Some(ADMIN_TOKEN.into()));
         let out = dir.join("creator-1.json");
-        run(&api, statement_cmd(creator(1), None, Some(out.clone()))).unwrap();
+        run(
+            &api,
+            statement_cmd(creator(1), &id, None, Some(out.clone())),
+        )
+        .unwrap();
         let settlement = out.with_extension("settlement.json");
-        let s = mock.state.lock().unwrap();
-        assert_eq!(s.bearer.as_deref(), Some("Bearer operator"));
-        assert!(s.requests.contains(&format!(
-            "GET /v1/settlements/{}/creators/{}",
-            uuid(1000),
-            creator(1)
-        )));
+        let s = platform.log();
+        assert_eq!(s.bearer, Some(format!("Bearer {ADMIN_TOKEN}")));
+        assert!(s
+            .requests
+            .contains(&format!("GET /v1/settlements/{id}/creators/{}", creator(1))));
         drop(s);
         // The saved files verify offline, together and alone.
         let keys = dir.join("keys.json");
-        write_json(&keys, &mock.key_set()).unwrap();
+        write_json(&keys, &platform.key_set()).unwrap();
+        let published = platform.published_keys();
+        let saved = verify_creator_statement(
+            &read_json(&out, 1 << 20).unwrap(),
+            Some(&read_json(&settlement, 1 << 20).unwrap()),
+            &published,
+        )
+        .unwrap();
+        let paid = &saved.fields.payouts[0].payout;
+        assert_eq!((paid.amount_minor, paid.line_count), (120, 2));
         let offline = Api::new("http://127.0.0.1:9", None);
         let with_keys = |mut a: Args| {
             a.keys = Some(keys.clone());
@@ -537,7 +480,7 @@ pub(crate) mod tests {
         run(&offline, with_keys(verify_cmd(settlement.clone(), None))).unwrap();
         // The statement is not this settlement's: its hash differs.
         let mut other = read_json(&settlement, 1 << 20).unwrap();
-        other["credentialSubject"]["period_start"] = json!("2026-05-01T00:00:00Z");
+        other["credentialSubject"]["period_start"] = json!("2026-03-01T00:00:00Z");
         let tampered = dir.join("tampered.json");
         write_json(&tampered, &other).unwrap();
         let err = run(
@@ -567,8 +510,8 @@ pub(crate) mod tests {
     #[test]
     fn statement_signed_as_the_creator() {
         let dir = temp_dir("signed");
-        let (mock, _) = mock_with_settlement();
-        let api = Api::new(&mock.url, None);
+        let (platform, id) = settled();
+        let api = Api::new(&platform.url, None);
         let key = dir.join("creator.json");
         let k = creator_key(2);
         write_json(
@@ -576,40 +519,73 @@ pub(crate) mod tests {
             &json!({"did": creator(2), "seed": base64url_encode(&k.seed())}),
         )
         .unwrap();
-        run(&api, statement_cmd(creator(2), Some(key.clone()), None)).unwrap();
-        assert_eq!(mock.state.lock().unwrap().bearer, None);
+        let out = dir.join("creator-2.json");
+        run(
+            &api,
+            statement_cmd(creator(2), &id, Some(key.clone()), Some(out.clone())),
+        )
+        .unwrap();
+        assert_eq!(platform.log().bearer, None);
+        let doc = read_json(&out, 1 << 20).unwrap();
+        let published = platform.published_keys();
+        let carried = &verify_creator_statement(&doc, None, &published)
+            .unwrap()
+            .fields
+            .payouts[0]
+            .payout;
+        assert_eq!(carried.amount_minor, 0);
+        assert_eq!(carried.carried_out, Atto(40 * ATTO_PER_MINOR));
         // The key must be the creator's.
-        let err = run(&api, statement_cmd(creator(1), Some(key), None)).unwrap_err();
+        let err = run(&api, statement_cmd(creator(1), &id, Some(key), None)).unwrap_err();
         assert!(format!("{err:#}").contains("--creator-key"), "{err:#}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_statement_for_someone_else_fails() {
-        let (mock, _) = mock_with_settlement();
-        {
-            // The platform answers creator 1's request with creator 2's statement.
-            let mut s = mock.state.lock().unwrap();
-            let two = s.creator_statements[&(uuid(1000), creator(2))].clone();
-            s.creator_statements.insert((uuid(1000), creator(1)), two);
-        }
-        let api = Api::new(&mock.url, Some("auditor".into()));
-        let err = run(&api, statement_cmd(creator(1), None, None)).unwrap_err();
+        let (platform, id) = settled();
+        let (auditor, two) = platform.with(|p| {
+            let now = Timestamp::now();
+            p.set_now(now);
+            let expires = now.checked_add_seconds(86_400).unwrap();
+            let (_, auditor) = issue(p, Role::Auditor, |k| {
+                k.expires_at = Some(expires.format_rfc3339());
+            });
+            let operator = market::operator(p);
+            let two = done(settlements::creator_statement(
+                p,
+                &operator,
+                &id,
+                &creator(2),
+            ));
+            (auditor, two)
+        });
+        // A man in the middle answers creator 1's request with creator 2's
+        // statement.
+        let one = format!("GET /v1/settlements/{id}/creators/{}", creator(1));
+        platform
+            .faults()
+            .rewrite
+            .insert(one, Box::new(move |_| two.clone()));
+        let api = Api::new(&platform.url, Some(auditor));
+        let err = run(&api, statement_cmd(creator(1), &id, None, None)).unwrap_err();
         assert!(format!("{err:#}").contains("answered with"), "{err:#}");
-        // A settlement statement signed by another key.
+        // The settlement statement signed again by another key.
+        let published = platform.published_keys();
         let rogue = SigningKey::from_seed(&[9; 32]);
-        let (forged, _) = settle(&rogue);
-        mock.state
-            .lock()
-            .unwrap()
-            .settlements
-            .insert(uuid(1000), forged);
-        let err = run(&api, statement_cmd(creator(2), None, None)).unwrap_err();
+        let forge = move |mut answer: Value| {
+            let real = verify_settlement(&answer["statement"], &published).unwrap();
+            answer["statement"] = sign_settlement(real.fields, &rogue, real.signed_at).unwrap();
+            answer
+        };
+        let line = format!("GET /v1/settlements/{id}");
+        platform.faults().rewrite.insert(line, Box::new(forge));
+        let err = run(&api, statement_cmd(creator(2), &id, None, None)).unwrap_err();
         assert!(
             format!("{err:#}").contains("not one of the platform's published keys"),
             "{err:#}"
         );
         // Bad arguments.
-        assert!(run(&api, statement_cmd("did:key:nope".into(), None, None)).is_err());
+        assert!(run(&api, statement_cmd("did:key:nope".into(), &id, None, None)).is_err());
     }
 }

@@ -380,7 +380,9 @@ fn multipart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
+    use crate::test_platform::market::{grant, register};
+    use crate::test_platform::TestPlatform;
+    use fairtrain_app::contributions::limits::MIN_PART_BYTES;
     use fairtrain_consent::consent::Use;
     use fairtrain_consent::fixture::{ConsentBuilder, EnvelopeBuilder};
     use fairtrain_consent::receipt::verify_receipt;
@@ -390,7 +392,7 @@ mod tests {
 
     struct Fixture {
         dir: PathBuf,
-        mock: Mock,
+        platform: TestPlatform,
         api: Api,
         creator: Creator,
         key_file: PathBuf,
@@ -424,17 +426,16 @@ mod tests {
             .sign(&key, now);
         let consent_file = dir.join("consent.json");
         write_json(&consent_file, &token).unwrap();
-        let mock = Mock::start();
-        let consent_id = token["id"].as_str().unwrap().to_owned();
-        mock.state
-            .lock()
-            .unwrap()
-            .consents
-            .insert(consent_id.clone(), token);
-        let api = Api::new(&mock.url, None);
+        let platform = TestPlatform::start();
+        let consent_id = platform.with(|p| {
+            p.set_now(now);
+            register(p, &key);
+            grant(p, &key, &token)
+        });
+        let api = Api::new(&platform.url, None);
         Fixture {
             dir,
-            mock,
+            platform,
             api,
             creator,
             key_file,
@@ -464,12 +465,13 @@ mod tests {
         let f = fixture("single", b"\x89PNG not really, but bytes");
         run(&f.api, args(&f, f.consent_file.to_str().unwrap())).unwrap();
         let receipt = read_json(&f.dir.join("receipt.json"), 1 << 20).unwrap();
-        let keys = fairtrain_core::key_set::verify(&f.mock.key_set()).unwrap();
+        let keys = f.platform.published_keys();
         let v = verify_receipt(&receipt, &keys).unwrap();
         assert_eq!(v.fields.media_type, "image/png");
         assert_eq!(v.fields.consent_id, f.consent_id);
         assert_eq!(v.fields.contributor, *f.creator.did());
-        let requests = f.mock.state.lock().unwrap().requests.clone();
+        assert_eq!(stored(&f, &v.fields.receipt_id), v.fields.content_hash);
+        let requests = f.platform.log().requests.clone();
         assert_eq!(
             requests,
             vec!["POST /v1/assets", "GET /.well-known/fairtrain/keys"]
@@ -477,7 +479,7 @@ mod tests {
 
         // `fairtrain receipt verify` offline, with a saved key set and the asset.
         let keys_file = f.dir.join("keys.json");
-        write_json(&keys_file, &f.mock.key_set()).unwrap();
+        write_json(&keys_file, &f.platform.key_set()).unwrap();
         let verify = |asset: &Path| {
             super::super::receipt::run(
                 &Api::new("http://127.0.0.1:9", None),
@@ -498,10 +500,8 @@ mod tests {
         a.out = Some(f.dir.join("receipt2.json"));
         run(&f.api, a).unwrap();
         assert!(f
-            .mock
-            .state
-            .lock()
-            .unwrap()
+            .platform
+            .log()
             .requests
             .contains(&format!("GET /v1/consents/{}", f.consent_id)));
         std::fs::remove_dir_all(&f.dir).unwrap();
@@ -518,93 +518,113 @@ mod tests {
         a.file = g.file.clone();
         let err = run(&f.api, a).unwrap_err();
         assert!(err.to_string().contains("was granted by"), "{err}");
-        assert!(
-            f.mock.state.lock().unwrap().requests.is_empty(),
-            "nothing was sent"
-        );
+        assert!(f.platform.log().requests.is_empty(), "nothing was sent");
         let err = run(&f.api, args(&f, "not-a-consent")).unwrap_err();
         assert!(err.to_string().contains("--consent"), "{err}");
         std::fs::remove_dir_all(&f.dir).unwrap();
         std::fs::remove_dir_all(&g.dir).unwrap();
     }
 
-    fn envelope_for(f: &Fixture, hashes: &Hashes) -> Value {
-        EnvelopeBuilder::new()
+    /// A multipart upload of the fixture's file, planned with parts of
+    /// `planned` bytes: the file's hashes, and the receipt.
+    fn in_parts(f: &Fixture, planned: u64) -> (Hashes, Result<Value>) {
+        let hashes = hash_file(&f.file, planned).unwrap();
+        let envelope = EnvelopeBuilder::new()
             .content(hashes.digest, hashes.size)
             .consent_id(&f.consent_id)
             .timestamp(Timestamp::now())
-            .sign(f.creator.key())
+            .sign(f.creator.key());
+        let no_sleep = |_| {};
+        let receipt = multipart(&f.api, &f.creator, &f.file, &hashes, &envelope, &no_sleep);
+        (hashes, receipt)
     }
 
-    fn no_sleep(_: Duration) {}
+    /// The asset hash of the contribution `receipt_id` the platform stored.
+    fn stored(f: &Fixture, receipt_id: &str) -> Sha256Digest {
+        f.platform.with(|p| {
+            let s = p.state.borrow();
+            s.contributions.contributions[receipt_id]
+                .asset_hash
+                .parse()
+                .unwrap()
+        })
+    }
+
+    /// A fixture for a file of two parts of the platform's smallest part
+    /// size and a bit, which the platform cuts in parts of that size.
+    fn multipart_fixture(name: &str, bytes: impl Fn(u64) -> u8) -> Fixture {
+        let bytes: Vec<u8> = (0..2 * MIN_PART_BYTES + 500).map(bytes).collect();
+        let f = fixture(name, &bytes);
+        f.platform.platform().settings_mut().uploads.part_bytes = MIN_PART_BYTES;
+        f
+    }
+
+    /// The upload id in "PUT /v1/uploads/{id}/parts/{n}".
+    fn upload_id(request: &str) -> &str {
+        let path = request.strip_prefix("PUT /v1/uploads/").unwrap();
+        path.split('/').next().unwrap()
+    }
+
+    /// The requests of one multipart upload of three parts, in order.
+    fn three_parts(id: &str) -> Vec<String> {
+        let mut requests = vec!["POST /v1/uploads".to_owned()];
+        requests.extend((1..=3).map(|n| format!("PUT /v1/uploads/{id}/parts/{n}")));
+        requests.push(format!("POST /v1/uploads/{id}/complete"));
+        requests
+    }
 
     #[test]
     fn multipart_in_order_with_part_digests() {
-        let bytes: Vec<u8> = (0..2500u32).map(|i| (i % 253) as u8).collect();
-        let f = fixture("multipart", &bytes);
-        f.mock.state.lock().unwrap().part_size = 1000;
+        let f = multipart_fixture("multipart", |i| (i % 253) as u8);
         // Planned with another part size: the parts are hashed again.
-        let hashes = hash_file(&f.file, PART_SIZE).unwrap();
-        let receipt = multipart(
-            &f.api,
-            &f.creator,
-            &f.file,
-            &hashes,
-            &envelope_for(&f, &hashes),
-            &no_sleep,
-        )
-        .unwrap();
+        let (hashes, receipt) = in_parts(&f, PART_SIZE);
+        let receipt = receipt.unwrap();
         assert_eq!(receipt["content_hash"], json!(hashes.digest));
+        let receipt_id = receipt["receipt_id"].as_str().unwrap();
+        assert_eq!(stored(&f, receipt_id), hashes.digest);
         // Planned with the server's part size: the one-pass digests are used.
-        let hashes = hash_file(&f.file, 1000).unwrap();
+        let (hashes, receipt) = in_parts(&f, MIN_PART_BYTES);
         assert_eq!(hashes.parts.len(), 3);
-        multipart(
-            &f.api,
-            &f.creator,
-            &f.file,
-            &hashes,
-            &envelope_for(&f, &hashes),
-            &no_sleep,
-        )
-        .unwrap();
-        let requests = f.mock.state.lock().unwrap().requests.clone();
-        assert_eq!(
-            requests[..5],
-            [
-                "POST /v1/uploads",
-                "PUT /v1/uploads/up-1/parts/1",
-                "PUT /v1/uploads/up-1/parts/2",
-                "PUT /v1/uploads/up-1/parts/3",
-                "POST /v1/uploads/up-1/complete",
-            ]
-        );
+        receipt.unwrap();
+        let requests = f.platform.log().requests.clone();
+        let (first, second) = (upload_id(&requests[1]), upload_id(&requests[6]));
+        assert_ne!(first, second);
+        assert_eq!(requests[..5], three_parts(first));
+        assert_eq!(requests[5..], three_parts(second));
         std::fs::remove_dir_all(&f.dir).unwrap();
     }
 
     #[test]
     fn a_failed_multipart_upload_is_aborted() {
-        let bytes = vec![7u8; 2500];
-        let f = fixture("abort", &bytes);
-        {
-            let mut s = f.mock.state.lock().unwrap();
-            s.part_size = 1000;
-            s.fail_part = Some(2);
-        }
-        let hashes = hash_file(&f.file, 1000).unwrap();
-        let err = multipart(
-            &f.api,
-            &f.creator,
-            &f.file,
-            &hashes,
-            &envelope_for(&f, &hashes),
-            &no_sleep,
-        )
-        .unwrap_err();
+        let f = multipart_fixture("abort", |_| 7);
+        f.platform.faults().fail_part = Some(2);
+        let err = in_parts(&f, MIN_PART_BYTES).1.unwrap_err();
         assert!(format!("{err:#}").contains("part refused"), "{err:#}");
-        let s = f.mock.state.lock().unwrap();
-        assert_eq!(s.aborted, vec!["up-1"]);
-        assert_eq!(s.requests.last().unwrap(), "DELETE /v1/uploads/up-1");
-        drop(s);
+        let requests = f.platform.log().requests.clone();
+        let id = upload_id(&requests[1]);
+        assert_eq!(
+            requests.last().unwrap(),
+            &format!("DELETE /v1/uploads/{id}")
+        );
+        f.platform.with(|p| {
+            let s = p.state.borrow();
+            assert!(s.contributions.uploads.is_empty(), "the upload is gone");
+            assert_eq!(s.contributions.aborted.len(), 1, "its parts abandoned");
+        });
+        std::fs::remove_dir_all(&f.dir).unwrap();
+    }
+
+    #[test]
+    fn a_part_recorded_but_unanswered_counts_as_sent() {
+        let f = multipart_fixture("lost", |i| (i % 7) as u8);
+        f.platform.faults().lose_part_answer = Some(2);
+        let (hashes, receipt) = in_parts(&f, MIN_PART_BYTES);
+        assert_eq!(receipt.unwrap()["content_hash"], json!(hashes.digest));
+        let requests = f.platform.log().requests.clone();
+        let mut expected = three_parts(upload_id(&requests[1]));
+        // Part 2 again, answered "the next part is 3": it was recorded.
+        expected.insert(3, expected[2].clone());
+        assert_eq!(requests, expected);
         std::fs::remove_dir_all(&f.dir).unwrap();
     }
 }

@@ -311,7 +311,7 @@ pub struct Outcome {
     pub fields: UsageReceiptFields,
     /// The `usage.recorded` log entries the platform appended.
     pub log_entries: Vec<Sha256Digest>,
-    /// The promise's `include_by`, when entries were appended.
+    /// The promise's `include_by`, when entries were appended now.
     pub include_by: Option<String>,
     /// Whether the entries are exactly the receipt's `usage.recorded` events
     /// (recomputed offline; `None` when their time could not be found).
@@ -323,11 +323,14 @@ pub struct Outcome {
 /// report (id, hash, orchestrator, every event accepted or refused once, the
 /// batch root of the accepted ones), and one log entry per manifest the
 /// accepted events touch, under a log inclusion promise by a platform key
-/// naming each entry.
+/// naming each entry. A `repeat` (the report was received before, and is
+/// answered with its first receipt) has no new promise: its entries must
+/// then be exactly the receipt's `usage.recorded` events, recomputed.
 pub fn check_answer(
     answer: &Value,
     report: &VerifiedReport,
     keys: &[PublishedKey],
+    repeat: bool,
 ) -> Result<Outcome> {
     let id = &report.report.id;
     let receipt = answer
@@ -367,39 +370,45 @@ pub fn check_answer(
     let mut include_by = None;
     let mut entries_recomputed = None;
     if !entries.is_empty() {
-        let promise = log
-            .and_then(|l| l.get("promise"))
-            .filter(|p| p.is_object())
-            .with_context(|| format!("report {id}: log entries without an inclusion promise"))?;
-        signed_document::verify_proof(promise, keys)
-            .with_context(|| format!("report {id}: the log inclusion promise does not verify"))?;
-        ensure!(
-            promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
-            "report {id}: the log promise is not a LogInclusionPromise"
-        );
-        let promised: Vec<&str> = promise
-            .get("entries")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if let Some(missing) = entries
-            .iter()
-            .find(|e| !promised.contains(&e.to_string().as_str()))
-        {
-            bail!("report {id}: the log promise does not name entry {missing}");
-        }
-        include_by = promise
-            .get("include_by")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         // The entries' `at` is not in the answer: try the times it names.
         let mut times = vec![fields.received_at, fields.issued_at];
-        if let Some(t) = promise
-            .get("received_at")
-            .and_then(Value::as_str)
-            .and_then(|t| Timestamp::parse_rfc3339(t).ok())
-        {
-            times.push(t);
+        let promise = log.and_then(|l| l.get("promise")).filter(|p| p.is_object());
+        match promise {
+            Some(promise) => {
+                signed_document::verify_proof(promise, keys).with_context(|| {
+                    format!("report {id}: the log inclusion promise does not verify")
+                })?;
+                ensure!(
+                    promise.get("type").and_then(Value::as_str) == Some("LogInclusionPromise"),
+                    "report {id}: the log promise is not a LogInclusionPromise"
+                );
+                let promised: Vec<&str> = promise
+                    .get("entries")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if let Some(missing) = entries
+                    .iter()
+                    .find(|e| !promised.contains(&e.to_string().as_str()))
+                {
+                    bail!("report {id}: the log promise does not name entry {missing}");
+                }
+                include_by = promise
+                    .get("include_by")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if let Some(t) = promise
+                    .get("received_at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+                {
+                    times.push(t);
+                }
+            }
+            None => ensure!(
+                repeat,
+                "report {id}: log entries without an inclusion promise"
+            ),
         }
         let matches = |at: Timestamp| {
             batches.iter().zip(&entries).all(|(b, e)| {
@@ -407,7 +416,12 @@ pub fn check_answer(
                     .is_ok_and(|entry| entry.hash == *e)
             })
         };
-        entries_recomputed = Some(times.into_iter().any(matches));
+        let recomputed = times.into_iter().any(matches);
+        ensure!(
+            recomputed || promise.is_some(),
+            "report {id}: the log entries of the repeat are not the receipt's usage.recorded events"
+        );
+        entries_recomputed = Some(recomputed);
     }
     Ok(Outcome {
         receipt: receipt.clone(),
@@ -510,7 +524,7 @@ fn report(api: &Api, args: ReportArgs, sleep: &dyn Fn(Duration)) -> Result<Value
                 Timestamp::now(),
             )?;
             let (status, answer) = send(api, &signed, sleep)?;
-            let outcome = check_answer(&answer, &signed.verified, &keys)?;
+            let outcome = check_answer(&answer, &signed.verified, &keys, status == 200)?;
             report_batch(n, batch_count, &signed, status, &outcome);
             if let Some(dir) = &args.out {
                 let uuid = |id: &str| id.trim_start_matches("urn:uuid:").to_owned();
@@ -567,10 +581,13 @@ fn report_batch(n: u64, of: u64, signed: &SignedReport, status: u16, o: &Outcome
     );
     if !o.log_entries.is_empty() {
         eprintln!(
-            "    {} usage.recorded log entr{} promised by {}{}",
+            "    {} usage.recorded log entr{} {}{}",
             o.log_entries.len(),
             if o.log_entries.len() == 1 { "y" } else { "ies" },
-            o.include_by.as_deref().unwrap_or("?"),
+            match &o.include_by {
+                Some(at) => format!("promised by {at}"),
+                None => "logged when the report was first received".into(),
+            },
             match o.entries_recomputed {
                 Some(true) => " (recomputed: they are this receipt's events)",
                 _ => " (note: could not recompute them offline)",
@@ -582,32 +599,21 @@ fn report_batch(n: u64, of: u64, signed: &SignedReport, status: u16, o: &Outcome
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock_platform::Mock;
+    use crate::test_platform::market::{self, market, Market};
+    use crate::test_platform::TestPlatform;
     use fairtrain_core::ed25519::SigningKey;
     use fairtrain_core::encoding::base64url_encode;
-    use fairtrain_usage::{AssetRefs, RefusalReason};
     use std::io::Cursor;
 
     const MANIFEST: &str = "urn:uuid:00000000-0000-4000-8000-000000000001";
-    const OTHER: &str = "urn:uuid:00000000-0000-4000-8000-000000000002";
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse_rfc3339(text).unwrap()
     }
 
+    /// A use of the asset whose bytes are `id`.
     fn event(id: &str, manifest: &str) -> UsageEvent {
-        UsageEvent {
-            event_id: id.into(),
-            manifest_id: manifest.into(),
-            assets: AssetRefs::Hashes(vec![Sha256Digest::of(id.as_bytes())]),
-            batch_index: 1,
-            epoch: 0,
-            samples_count: 32,
-            model_id: "acme-7b".into(),
-            training_run_id: "run-1".into(),
-            training_step: 10,
-            timestamp: t("2026-03-01T12:00:00Z"),
-        }
+        market::event(id, manifest, id, 32, "acme-7b")
     }
 
     fn jsonl(events: &[UsageEvent]) -> String {
@@ -749,24 +755,32 @@ mod tests {
 
     fn no_sleep(_: Duration) {}
 
+    /// A platform where the assets `e0` to `e4` are in two manifests
+    /// licensed to the buyer of [`orchestrator`]; the API with the
+    /// orchestrator's key.
+    fn platform() -> (TestPlatform, Market, Api) {
+        let platform = TestPlatform::start();
+        let assets: &[&str] = &["e0", "e1", "e2", "e3", "e4"];
+        let m = platform.with(|p| market(p, &[assets], 2, orchestrator().key()));
+        let api = Api::new(&platform.url, Some(m.orchestrator.1.clone()));
+        (platform, m, api)
+    }
+
     #[test]
     fn report_retries_the_same_report_and_verifies_receipts() {
         let dir = temp_dir("report");
         let o = orchestrator();
         let key = key_file(&dir, &o);
-        let mut events: Vec<UsageEvent> =
-            (0..5).map(|i| event(&format!("e{i}"), MANIFEST)).collect();
-        events[3].manifest_id = OTHER.into();
+        let (platform, m, api) = platform();
+        let mut events: Vec<UsageEvent> = (0..5)
+            .map(|i| event(&format!("e{i}"), &m.manifests[0]))
+            .collect();
+        events[3].manifest_id = m.manifests[1].clone();
         let path = dir.join("events.jsonl");
         std::fs::write(&path, format!("\n{}", jsonl(&events))).unwrap();
-        let mock = Mock::start();
-        {
-            let mut s = mock.state.lock().unwrap();
-            s.usage_busy = vec![429, 503];
-            s.usage_refuse
-                .insert("e1".into(), RefusalReason::ConsentRevoked);
-        }
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        // e1's consent was revoked before it was used.
+        platform.with(|p| m.revoke(p, "e1", "2026-02-15T00:00:00Z"));
+        platform.faults().usage_busy = vec![429, 503];
         let out = dir.join("receipts");
         let args = ReportArgs {
             events: path.clone(),
@@ -784,7 +798,7 @@ mod tests {
         assert_eq!(summary["refused_by_reason"], json!({"consent_revoked": 1}));
         assert_eq!(summary["receipts"].as_array().unwrap().len(), 3);
         assert_eq!(summary["reports"][0]["refused"][0]["event_id"], "e1");
-        let s = mock.state.lock().unwrap();
+        let s = platform.log();
         // Three batches; the first was sent three times, as the same report.
         assert_eq!(s.usage_reports.len(), 5);
         assert_eq!(s.usage_reports[0], s.usage_reports[1]);
@@ -795,9 +809,23 @@ mod tests {
             .map(|r| r["id"].as_str().unwrap())
             .collect();
         assert_eq!(ids.len(), 3);
-        assert_eq!(s.bearer.as_deref(), Some("Bearer ft_key"));
-        // Each report and receipt saved, and the receipts verify offline.
+        assert_eq!(s.bearer, Some(format!("Bearer {}", m.orchestrator.1)));
         drop(s);
+        // The platform recorded three reports, and the pricing job has the
+        // four accepted events to price.
+        platform.with(|p| {
+            let s = p.state.borrow();
+            assert_eq!(s.usage.reports.len(), 3);
+            let queued: Vec<fairtrain_app::usage::UsageMessage> = s
+                .queued
+                .usage
+                .iter()
+                .map(|m| serde_json::from_str(m).unwrap())
+                .collect();
+            let priced: usize = queued.iter().map(|m| m.events.len()).sum();
+            assert_eq!(priced, 4);
+        });
+        // Each report and receipt saved, and the receipts verify offline.
         let saved: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
         assert_eq!(saved.len(), 6);
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
@@ -820,40 +848,41 @@ mod tests {
 
     #[test]
     fn a_repeat_gets_the_first_receipt() {
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (_platform, m, api) = platform();
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
         let signed = sign_batch(
             &orchestrator(),
-            vec![event("e1", MANIFEST), event("e2", OTHER)],
+            vec![event("e1", &m.manifests[0]), event("e2", &m.manifests[1])],
             [3; 16],
             Timestamp::now(),
         )
         .unwrap();
         let (first, answer) = send(&api, &signed, &no_sleep).unwrap();
         assert_eq!(first, 201);
-        let o1 = check_answer(&answer, &signed.verified, &keys).unwrap();
+        let o1 = check_answer(&answer, &signed.verified, &keys, false).unwrap();
         assert_eq!(o1.log_entries.len(), 2);
         assert_eq!(o1.entries_recomputed, Some(true));
         let (again, answer) = send(&api, &signed, &no_sleep).unwrap();
         assert_eq!(again, 200);
-        let o2 = check_answer(&answer, &signed.verified, &keys).unwrap();
+        let o2 = check_answer(&answer, &signed.verified, &keys, true).unwrap();
         assert_eq!(o1.fields, o2.fields);
+        assert_eq!(o1.log_entries, o2.log_entries);
+        assert_eq!(o2.entries_recomputed, Some(true));
     }
 
     #[test]
     fn receipts_that_do_not_match_fail() {
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (_platform, m, api) = platform();
         let (_, keys) = crate::commands::keys::load(&api, None).unwrap();
         let o = orchestrator();
+        let manifest = &m.manifests[0];
         let signed =
-            sign_batch(&o, vec![event("e1", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
+            sign_batch(&o, vec![event("e1", manifest)], [4; 16], Timestamp::now()).unwrap();
         let (_, answer) = send(&api, &signed, &no_sleep).unwrap();
-        check_answer(&answer, &signed.verified, &keys).unwrap();
+        check_answer(&answer, &signed.verified, &keys, false).unwrap();
         // The receipt against another report with the same id.
-        let other = sign_batch(&o, vec![event("e2", MANIFEST)], [4; 16], Timestamp::now()).unwrap();
-        let err = check_answer(&answer, &other.verified, &keys).unwrap_err();
+        let other = sign_batch(&o, vec![event("e2", manifest)], [4; 16], Timestamp::now()).unwrap();
+        let err = check_answer(&answer, &other.verified, &keys, false).unwrap_err();
         assert!(
             format!("{err:#}").contains("does not answer report"),
             "{err:#}"
@@ -861,27 +890,44 @@ mod tests {
         // A tampered receipt.
         let mut tampered = answer.clone();
         tampered["receipt"]["credentialSubject"]["received_at"] = json!("2026-01-02T00:00:00Z");
-        let err = check_answer(&tampered, &signed.verified, &keys).unwrap_err();
+        let err = check_answer(&tampered, &signed.verified, &keys, false).unwrap_err();
         assert!(format!("{err:#}").contains("does not verify"), "{err:#}");
         // Log entries missing or extra.
         let mut no_log = answer.clone();
         no_log["log"]["entries"] = json!([]);
-        assert!(check_answer(&no_log, &signed.verified, &keys).is_err());
+        assert!(check_answer(&no_log, &signed.verified, &keys, false).is_err());
         let mut extra = answer.clone();
         extra["log"]["entries"]
             .as_array_mut()
             .unwrap()
             .push(json!(Sha256Digest::of(b"x").to_string()));
-        assert!(check_answer(&extra, &signed.verified, &keys).is_err());
+        assert!(check_answer(&extra, &signed.verified, &keys, false).is_err());
         // An entry the promise does not name.
         let mut unpromised = answer.clone();
         unpromised["log"]["entries"][0] = json!(Sha256Digest::of(b"x").to_string());
-        let err = check_answer(&unpromised, &signed.verified, &keys).unwrap_err();
+        let err = check_answer(&unpromised, &signed.verified, &keys, false).unwrap_err();
         assert!(format!("{err:#}").contains("does not name"), "{err:#}");
+        // No promise: only a repeat may come without one, and then its
+        // entries must be the receipt's.
+        let mut unpromising = answer.clone();
+        unpromising["log"]["promise"] = Value::Null;
+        let err = check_answer(&unpromising, &signed.verified, &keys, false).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("without an inclusion promise"),
+            "{err:#}"
+        );
+        let repeat = check_answer(&unpromising, &signed.verified, &keys, true).unwrap();
+        assert_eq!(
+            (repeat.include_by, repeat.entries_recomputed),
+            (None, Some(true))
+        );
+        unpromising["log"]["entries"][0] = json!(Sha256Digest::of(b"x").to_string());
+        let err = check_answer(&unpromising, &signed.verified, &keys, true).unwrap_err();
+        assert!(format!("{err:#}").contains("not the receipt's"), "{err:#}");
         // A promise not signed by the platform.
         let mut forged = answer;
         forged["log"]["promise"]["include_by"] = json!("2099-01-01T00:00:00Z");
-        assert!(check_answer(&forged, &signed.verified, &keys).is_err());
+        assert!(check_answer(&forged, &signed.verified, &keys, false).is_err());
     }
 
     #[test]
@@ -891,8 +937,7 @@ mod tests {
         let path = dir.join("events.jsonl");
         let good = jsonl(&[event("e1", MANIFEST)]);
         std::fs::write(&path, format!("{good}{{\"event_id\": 1}}\n")).unwrap();
-        let mock = Mock::start();
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (platform, _, api) = platform();
         let args = ReportArgs {
             events: path,
             key,
@@ -902,7 +947,7 @@ mod tests {
         };
         let err = report(&api, args, &no_sleep).unwrap_err();
         assert!(format!("{err:#}").contains("events.jsonl:2:"), "{err:#}");
-        assert!(mock.state.lock().unwrap().requests.is_empty());
+        assert!(platform.log().requests.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -912,9 +957,8 @@ mod tests {
         let key = key_file(&dir, &orchestrator());
         let path = dir.join("events.jsonl");
         std::fs::write(&path, jsonl(&[event("e1", MANIFEST)])).unwrap();
-        let mock = Mock::start();
-        mock.state.lock().unwrap().usage_busy = vec![429; 6];
-        let api = Api::new(&mock.url, Some("ft_key".into()));
+        let (platform, _, api) = platform();
+        platform.faults().usage_busy = vec![429; 6];
         let args = ReportArgs {
             events: path,
             key,
@@ -924,7 +968,7 @@ mod tests {
         };
         let err = report(&api, args, &no_sleep).unwrap_err();
         assert!(format!("{err:#}").contains("after 5 tries"), "{err:#}");
-        assert_eq!(mock.state.lock().unwrap().usage_reports.len(), 5);
+        assert_eq!(platform.log().usage_reports.len(), 5);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
