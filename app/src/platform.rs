@@ -25,6 +25,7 @@ pub use crate::dead_letters::store::DeadLetterStore;
 pub use crate::faults::Faults;
 pub use crate::integrations::store::IntegrationStore;
 pub use crate::licenses::store::LicenseStore;
+pub use crate::log::outbox::LogOutboxStore;
 pub use crate::log::sequencer_port::Sequencer;
 pub use crate::manifests::store::ManifestStore;
 pub use crate::policies::store::PolicyStore;
@@ -108,6 +109,7 @@ pub trait Platform:
     + Queues
     + Blobs
     + Sequencer
+    + LogOutboxStore
     + ApiKeyStore
     + NonceStore
     + CreatorStore
@@ -135,6 +137,7 @@ impl<T> Platform for T where
         + Queues
         + Blobs
         + Sequencer
+        + LogOutboxStore
         + ApiKeyStore
         + NonceStore
         + CreatorStore

@@ -234,7 +234,7 @@ fn composition_keeps_the_first_qualifying_contribution_of_each_asset_and_says_wh
     .unwrap();
     assert_ne!(route_of(&p, &a_withdrawn), TRAINING, "revocation reroutes");
     // Revoked, but not rerouted (yet): composition still leaves it out.
-    run(p.record_revocation(&late, t(NOW), "{}")).unwrap();
+    run(p.record_revocation(&late, t(NOW), "{}", &[])).unwrap();
     // A stored token that no longer verifies is no consent at all.
     {
         let mut s = p.state.borrow_mut();
@@ -1021,7 +1021,7 @@ proptest! {
             granted(&p, &ada, 3, &covered, |k| k.commercial = false),
             granted(&p, &ada, 4, &covered, |_| {}),
         ];
-        run(p.record_revocation(&consent_ids[3], t(NOW), "{}")).unwrap();
+        run(p.record_revocation(&consent_ids[3], t(NOW), "{}", &[])).unwrap();
 
         let mut expected_kept: BTreeMap<Sha256Digest, String> = BTreeMap::new();
         let mut expected_excluded: BTreeMap<String, &str> = BTreeMap::new();

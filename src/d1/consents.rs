@@ -1,11 +1,12 @@
 //! `consents` and `consent_assets`.
 
-use fairtrain_app::consents::store::{ConsentStore, StoredConsent};
+use fairtrain_app::consents::store::{ConsentStore, ConsentWindow, StoredConsent};
+use fairtrain_app::log::PendingEntry;
 use fairtrain_app::Result;
 use fairtrain_core::time::Timestamp;
 use serde::Deserialize;
 
-use super::{opt, opt_time, opt_time_value, time};
+use super::{changes, log_outbox, opt, opt_time, opt_time_value, time};
 use crate::runtime::Runtime;
 
 const COLUMNS: &str =
@@ -72,7 +73,44 @@ impl ConsentStore for Runtime {
         rows.into_iter().map(Row::stored).collect()
     }
 
-    async fn insert_consent(&self, c: &StoredConsent, asset_hashes: &[String]) -> Result<()> {
+    async fn consent_windows(&self, ids: &[&str]) -> Result<Vec<(String, ConsentWindow)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            valid_from: String,
+            valid_until: String,
+            revoked_at: Option<String>,
+        }
+        let rows: Vec<Row> = self
+            .db()?
+            .prepare(
+                "SELECT id, valid_from, valid_until, revoked_at FROM consents \
+                 WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(&[serde_json::to_string(ids)?.into()])?
+            .all()
+            .await?
+            .results()?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.id,
+                    ConsentWindow {
+                        valid_from: time(&r.valid_from)?,
+                        valid_until: time(&r.valid_until)?,
+                        revoked_at: opt_time(r.revoked_at.as_deref())?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_consent(
+        &self,
+        c: &StoredConsent,
+        asset_hashes: &[String],
+        log: &[PendingEntry],
+    ) -> Result<()> {
         let db = self.db()?;
         let mut statements = vec![db
             .prepare(format!(
@@ -100,19 +138,49 @@ impl ConsentStore for Runtime {
                 .bind(&[c.id.as_str().into(), h.as_str().into()])?,
             );
         }
-        // One batch: the consent and its assets land together or not at all.
+        statements.extend(log_outbox::record(&db, log, c.granted_at)?);
+        // One batch: the consent, its assets and its log entry land
+        // together or not at all.
         db.batch(statements).await?;
         Ok(())
     }
 
-    async fn record_revocation(&self, id: &str, at: Timestamp, revocation: &str) -> Result<()> {
-        self.db()?
+    async fn record_revocation(
+        &self,
+        id: &str,
+        at: Timestamp,
+        revocation: &str,
+        log: &[PendingEntry],
+    ) -> Result<bool> {
+        let db = self.db()?;
+        let at_text = at.format_rfc3339();
+        let mut statements = vec![db
             .prepare(
                 "UPDATE consents SET revoked_at = ?2, revocation = ?3 WHERE id = ?1 AND revoked_at IS NULL",
             )
-            .bind(&[id.into(), at.format_rfc3339().into(), revocation.into()])?
-            .run()
-            .await?;
-        Ok(())
+            .bind(&[id.into(), at_text.as_str().into(), revocation.into()])?];
+        // The log entry only if this revocation is the one that holds.
+        for e in log {
+            statements.push(
+                db.prepare(
+                    "INSERT OR IGNORE INTO log_outbox (entry_hash, entry, assets, created_at) \
+                     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM consents \
+                     WHERE id = ?5 AND revoked_at = ?4 AND revocation = ?6)",
+                )
+                .bind(&[
+                    e.hash.as_str().into(),
+                    e.entry.as_str().into(),
+                    serde_json::to_string(&e.assets)?.into(),
+                    at_text.as_str().into(),
+                    id.into(),
+                    revocation.into(),
+                ])?,
+            );
+        }
+        let results = db.batch(statements).await?;
+        match results.first() {
+            Some(r) => Ok(changes(r)? == 1),
+            None => Ok(false),
+        }
     }
 }

@@ -5,6 +5,7 @@ use fairtrain_app::contributions::store::{
     StoredUpload, UploadStore,
 };
 use fairtrain_app::gateway::Which;
+use fairtrain_app::log::PendingEntry;
 use fairtrain_app::manifests::store::{CandidateContribution, CandidateQuery};
 use fairtrain_app::{Error, Result};
 use fairtrain_core::digest::Sha256Digest;
@@ -136,7 +137,7 @@ impl ContributionStore for Runtime {
             .collect())
     }
 
-    async fn update_routes(&self, changes: &[RouteChange]) -> Result<()> {
+    async fn update_routes(&self, changes: &[RouteChange], log: &[PendingEntry]) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -157,6 +158,7 @@ impl ContributionStore for Runtime {
                 ])?,
             );
         }
+        statements.extend(super::log_outbox::record(&db, log, changes[0].routed_at)?);
         db.batch(statements).await?;
         Ok(())
     }

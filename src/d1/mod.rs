@@ -17,6 +17,7 @@ mod dev;
 mod health;
 mod integrations;
 mod licenses;
+pub mod log_outbox;
 mod manifests;
 mod policies;
 mod settlements;

@@ -1,5 +1,6 @@
 //! `policies`.
 
+use fairtrain_app::log::PendingEntry;
 use fairtrain_app::policies::store::{PolicyStore, StoredPolicy};
 use fairtrain_app::Result;
 use serde::Deserialize;
@@ -65,8 +66,9 @@ impl PolicyStore for Runtime {
         Ok(all)
     }
 
-    async fn insert_policy(&self, p: &StoredPolicy) -> Result<()> {
-        self.db()?
+    async fn insert_policy(&self, p: &StoredPolicy, log: &[PendingEntry]) -> Result<()> {
+        let db = self.db()?;
+        let mut statements = vec![db
             .prepare(format!(
                 "INSERT INTO policies ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             ))
@@ -77,9 +79,9 @@ impl PolicyStore for Runtime {
                 p.policy_hash.as_str().into(),
                 p.published_at.format_rfc3339().into(),
                 p.log_entry_hash.as_str().into(),
-            ])?
-            .run()
-            .await?;
+            ])?];
+        statements.extend(super::log_outbox::record(&db, log, p.published_at)?);
+        db.batch(statements).await?;
         Ok(())
     }
 }

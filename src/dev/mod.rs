@@ -27,6 +27,24 @@ pub async fn panic(cx: Cx) -> ApiResult<Response> {
     )
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CronRequest {
+    cron: String,
+}
+
+/// `POST /v1/dev/cron {"cron": "* * * * *"}` (operator): runs a cron
+/// trigger's jobs now, as the schedule would.
+pub async fn cron(mut cx: Cx) -> ApiResult<Response> {
+    require_development(&cx)?;
+    crate::http::auth::require(&cx, &[fairtrain_core::principal::Role::Operator]).await?;
+    let req: CronRequest = crate::http::body::json(&mut cx, 1024).await?;
+    crate::jobs::cron::run_cron(&req.cron, cx.rt.env.clone())
+        .await
+        .map_err(|e| ApiError::field("/cron", e))?;
+    crate::http::reply::ok(&serde_json::json!({ "ran": req.cron }))
+}
+
 /// Reads and discards the body: the upload benchmark's baseline, the same
 /// streaming read as an upload without hashing or storing.
 pub async fn drain(cx: Cx) -> ApiResult<Response> {

@@ -162,6 +162,7 @@ pub async fn dispatch(cx: Cx) -> ApiResult<Response> {
         ["v1", "dev", "faults"] => on!(cx, Post => crate::dev::faults::set(cx)),
         ["v1", "dev", "tamper"] => on!(cx, Post => crate::dev::faults::tamper(cx)),
         ["v1", "dev", "panic"] => on!(cx, Post => crate::dev::panic(cx)),
+        ["v1", "dev", "cron"] => on!(cx, Post => crate::dev::cron(cx)),
         ["v1", "dev", "drain"] => on!(cx, Post => crate::dev::drain(cx)),
         ["v1", "dev", "bench"] => on!(cx, Post => crate::dev::bench::run(cx)),
         _ => Err(ApiError::not_found(&path)),

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::store::StoredConsent;
 use crate::error::{Error, Result};
+use crate::log::{Logged, PendingEntry};
 use crate::platform::Platform;
 
 /// A consent token that is not acceptable: 422 with a `reason`.
@@ -26,10 +27,30 @@ pub(crate) fn consent_problem(e: ConsentError) -> Error {
     Error::refused(reason, format!("the consent token is not acceptable: {e}"))
 }
 
+/// Where the consent's log entry stands: `{entry_hash, tree_size}` once
+/// the log holds it, `{entry_hash, status: "pending"}` while the sweep has
+/// it to append.
 #[derive(Debug, Serialize)]
 pub struct LogPosition {
     pub entry_hash: String,
-    pub tree_size: u64,
+    #[serde(flatten)]
+    pub logged: LoggedAs,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum LoggedAs {
+    Logged { tree_size: u64 },
+    Pending { status: &'static str },
+}
+
+impl From<Logged> for LoggedAs {
+    fn from(l: Logged) -> LoggedAs {
+        match l {
+            Logged::Logged { tree_size } => LoggedAs::Logged { tree_size },
+            Logged::Pending => LoggedAs::Pending { status: "pending" },
+        }
+    }
 }
 
 /// A consent recorded now.
@@ -57,7 +78,8 @@ pub enum Grant {
 }
 
 /// Verifies `token` (signed by `creator`, under a published policy version),
-/// logs it and stores it. The same token again is answered as before.
+/// stores it with its log entry, then logs it. The same token again is
+/// answered as before.
 pub async fn grant(p: &impl Platform, creator: &DidKey, token: &Value) -> Result<Grant> {
     let now = p.now();
     let consent = verify_consent(token, now).map_err(consent_problem)?;
@@ -97,7 +119,6 @@ pub async fn grant(p: &impl Platform, creator: &DidKey, token: &Value) -> Result
         policy_version: consent.policy_version.clone(),
     })?;
     let entry_hash = entry.hash.to_string();
-    let appended = crate::log::append(p, vec![entry]).await?;
     let stored = StoredConsent {
         id: consent.id.clone(),
         creator: creator.to_string(),
@@ -117,14 +138,16 @@ pub async fn grant(p: &impl Platform, creator: &DidKey, token: &Value) -> Result
         .iter()
         .map(ToString::to_string)
         .collect();
-    p.insert_consent(&stored, &hashes).await?;
+    p.insert_consent(&stored, &hashes, &[PendingEntry::from(&entry)])
+        .await?;
+    let logged = crate::log::flush(p, &[entry]).await;
     Ok(Grant::Recorded(GrantedConsent {
         consent_id: consent.id,
         consent_hash: consent.consent_hash.to_string(),
         status: "active",
         log: LogPosition {
             entry_hash,
-            tree_size: appended.size,
+            logged: logged.into(),
         },
     }))
 }

@@ -1,5 +1,6 @@
-//! Revoking consent: forward-only. The log says so first; then the consent
-//! is marked, its contributions re-routed and the manifests that used it flagged.
+//! Revoking consent: forward-only. The consent is marked revoked together
+//! with its log entry, the entry logged; then its contributions are
+//! re-routed and the manifests that used it flagged.
 
 use fairtrain_consent::consent::verify_revocation;
 use fairtrain_consent::log_event::{self, LogEvent, SCHEMA_VERSION};
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::gateway::{reroute, Which};
+use crate::log::PendingEntry;
 use crate::platform::Platform;
 
 #[derive(Debug, Serialize)]
@@ -73,8 +75,24 @@ pub async fn revoke(
         creator: creator.to_string(),
     })?;
     let entry_hash = entry.hash.to_string();
-    crate::log::append(p, vec![entry]).await?;
-    p.record_revocation(id, now, &canonical).await?;
+    // State first, with its log entry; a revocation that lost a race to
+    // another changes (and logs) nothing.
+    if !p
+        .record_revocation(id, now, &canonical, &[PendingEntry::from(&entry)])
+        .await?
+    {
+        let at = p
+            .consent(id)
+            .await?
+            .and_then(|c| c.revoked_at)
+            .ok_or_else(|| Error::internal("a revoked consent without its time"))?;
+        return Ok(Revocation::AlreadyRevoked {
+            consent_id: id.to_string(),
+            status: "revoked",
+            revoked_at: at.format_rfc3339(),
+        });
+    }
+    crate::log::flush(p, &[entry]).await;
     let rerouted = reroute(p, Which::Consent(id)).await?;
     crate::manifests::flag_revoked_consent(p, id).await?;
     Ok(Revocation::Revoked {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::gateway::Which;
+use crate::log::PendingEntry;
 use crate::manifests::store::{CandidateContribution, CandidateQuery};
 
 /// One stored copy of some bytes, by content hash.
@@ -91,8 +92,9 @@ pub trait ContributionStore {
         after: &str,
         limit: u32,
     ) -> Result<Vec<RoutedContribution>>;
-    /// Applies route changes, all or nothing.
-    async fn update_routes(&self, changes: &[RouteChange]) -> Result<()>;
+    /// Applies route changes with their log entries (in the outbox), all
+    /// or nothing.
+    async fn update_routes(&self, changes: &[RouteChange], log: &[PendingEntry]) -> Result<()>;
     /// Counts one upload by `did` in the Unix minute `minute` and returns
     /// that minute's count so far, this one included.
     async fn count_upload(&self, did: &str, minute: i64) -> Result<u64>;

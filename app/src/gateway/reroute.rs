@@ -6,6 +6,7 @@ use fairtrain_consent::policy::{evaluate, Contribution};
 use super::consent_cache::{ConsentCache, Stored};
 use crate::contributions::store::{RouteChange, RoutedContribution};
 use crate::error::{Error, Result};
+use crate::log::PendingEntry;
 use crate::platform::Platform;
 
 /// Contributions re-evaluated per page.
@@ -20,8 +21,8 @@ pub enum Which<'a> {
 }
 
 /// Re-routes the contributions selected under the policy in force; returns
-/// how many changed route. Each change is logged before it is made: a route
-/// change the log does not show never happens.
+/// how many changed route. Each change is written with its log entry, all
+/// or nothing, then logged: the log shows every change made, and only those.
 pub async fn reroute(p: &impl Platform, which: Which<'_>) -> Result<usize> {
     let policy = crate::policies::in_force(p).await?;
     let now = p.now();
@@ -65,9 +66,10 @@ pub async fn reroute(p: &impl Platform, which: Which<'_>) -> Result<usize> {
             });
         }
         if !events.is_empty() {
-            crate::log::append(p, events).await?;
             changed += updates.len();
-            p.update_routes(&updates).await?;
+            p.update_routes(&updates, &PendingEntry::all(&events))
+                .await?;
+            crate::log::flush(p, &events).await;
         }
         if rows.len() < PAGE as usize {
             break;

@@ -3,8 +3,9 @@ use std::collections::BTreeMap;
 use fairtrain_core::time::Timestamp;
 
 use super::MemoryPlatform;
-use crate::consents::store::{ConsentStore, StoredConsent};
+use crate::consents::store::{ConsentStore, ConsentWindow, StoredConsent};
 use crate::error::{Error, Result};
+use crate::log::PendingEntry;
 
 #[derive(Default)]
 pub struct Tables {
@@ -26,7 +27,21 @@ impl ConsentStore for MemoryPlatform {
             .collect())
     }
 
-    async fn insert_consent(&self, consent: &StoredConsent, asset_hashes: &[String]) -> Result<()> {
+    async fn consent_windows(&self, ids: &[&str]) -> Result<Vec<(String, ConsentWindow)>> {
+        let s = self.state.borrow();
+        Ok(ids
+            .iter()
+            .filter_map(|id| s.consents.consents.get(*id))
+            .map(|c| (c.id.clone(), c.window()))
+            .collect())
+    }
+
+    async fn insert_consent(
+        &self,
+        consent: &StoredConsent,
+        asset_hashes: &[String],
+        log: &[PendingEntry],
+    ) -> Result<()> {
         let mut s = self.state.borrow_mut();
         if s.consents.consents.contains_key(&consent.id) {
             return Err(Error::internal("UNIQUE constraint failed: consents.id"));
@@ -40,16 +55,27 @@ impl ConsentStore for MemoryPlatform {
                 s.consents.assets.push(pair);
             }
         }
+        s.record_log_entries(log, consent.granted_at);
         Ok(())
     }
 
-    async fn record_revocation(&self, id: &str, at: Timestamp, revocation: &str) -> Result<()> {
-        if let Some(c) = self.state.borrow_mut().consents.consents.get_mut(id) {
-            if c.revoked_at.is_none() {
-                c.revoked_at = Some(at);
-                c.revocation = Some(revocation.to_string());
-            }
+    async fn record_revocation(
+        &self,
+        id: &str,
+        at: Timestamp,
+        revocation: &str,
+        log: &[PendingEntry],
+    ) -> Result<bool> {
+        let mut s = self.state.borrow_mut();
+        let Some(c) = s.consents.consents.get_mut(id) else {
+            return Ok(false);
+        };
+        if c.revoked_at.is_some() {
+            return Ok(false);
         }
-        Ok(())
+        c.revoked_at = Some(at);
+        c.revocation = Some(revocation.to_string());
+        s.record_log_entries(log, at);
+        Ok(true)
     }
 }

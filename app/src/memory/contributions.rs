@@ -10,6 +10,7 @@ use crate::contributions::store::{
 };
 use crate::error::{Error, Result};
 use crate::gateway::Which;
+use crate::log::PendingEntry;
 use crate::manifests::store::{CandidateContribution, CandidateQuery};
 
 #[derive(Default)]
@@ -49,7 +50,7 @@ impl ContributionStore for MemoryPlatform {
             .collect())
     }
 
-    async fn update_routes(&self, changes: &[RouteChange]) -> Result<()> {
+    async fn update_routes(&self, changes: &[RouteChange], log: &[PendingEntry]) -> Result<()> {
         let mut s = self.state.borrow_mut();
         for ch in changes {
             if let Some(c) = s.contributions.contributions.get_mut(&ch.receipt_id) {
@@ -58,6 +59,9 @@ impl ContributionStore for MemoryPlatform {
                 c.policy_version = ch.policy_version.clone();
                 c.routed_at = ch.routed_at;
             }
+        }
+        if let Some(first) = changes.first() {
+            s.record_log_entries(log, first.routed_at);
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ mod faults;
 mod health;
 mod integrations;
 mod licenses;
+mod log_outbox;
 pub mod manifests;
 mod policies;
 mod runtime;
@@ -49,6 +50,7 @@ pub struct State {
     pub manifests: manifests::Tables,
     pub policies: policies::Tables,
     pub log: sequencer::Log,
+    pub log_outbox: log_outbox::Tables,
     pub settlements: settlements::Tables,
     pub usage: usage::Tables,
     pub webhooks: webhooks::Tables,

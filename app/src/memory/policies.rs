@@ -1,5 +1,6 @@
 use super::MemoryPlatform;
 use crate::error::{Error, Result};
+use crate::log::PendingEntry;
 use crate::policies::store::{PolicyStore, StoredPolicy};
 
 #[derive(Default)]
@@ -28,7 +29,7 @@ impl PolicyStore for MemoryPlatform {
         Ok(all)
     }
 
-    async fn insert_policy(&self, policy: &StoredPolicy) -> Result<()> {
+    async fn insert_policy(&self, policy: &StoredPolicy, log: &[PendingEntry]) -> Result<()> {
         let mut s = self.state.borrow_mut();
         if s.policies
             .policies
@@ -40,6 +41,7 @@ impl PolicyStore for MemoryPlatform {
             ));
         }
         s.policies.policies.push(policy.clone());
+        s.record_log_entries(log, policy.published_at);
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use super::read::PolicyView;
 use super::store::StoredPolicy;
 use crate::error::{Error, Result};
 use crate::gateway::{reroute, Which};
+use crate::log::PendingEntry;
 use crate::platform::Platform;
 
 #[derive(Debug, Serialize)]
@@ -51,16 +52,19 @@ pub async fn publish(p: &impl Platform, policy: Policy) -> Result<Published> {
         policy_hash: hash,
     })?;
     let entry_hash = entry.hash.to_string();
-    crate::log::append(p, vec![entry]).await?;
-    p.insert_policy(&StoredPolicy {
-        version: policy.policy_version.clone(),
-        effective_date: policy.effective_date.clone(),
-        document: serde_json::to_string(&policy)?,
-        policy_hash: hash.to_string(),
-        published_at: now,
-        log_entry_hash: entry_hash.clone(),
-    })
+    p.insert_policy(
+        &StoredPolicy {
+            version: policy.policy_version.clone(),
+            effective_date: policy.effective_date.clone(),
+            document: serde_json::to_string(&policy)?,
+            policy_hash: hash.to_string(),
+            published_at: now,
+            log_entry_hash: entry_hash.clone(),
+        },
+        &[PendingEntry::from(&entry)],
+    )
     .await?;
+    crate::log::flush(p, &[entry]).await;
     let rerouted = reroute(p, Which::All).await?;
     Ok(Published::New(NewPolicy {
         policy_version: policy.policy_version,

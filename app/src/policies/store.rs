@@ -3,6 +3,7 @@
 use fairtrain_core::time::Timestamp;
 
 use crate::error::Result;
+use crate::log::PendingEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPolicy {
@@ -21,5 +22,6 @@ pub trait PolicyStore {
     async fn policy(&self, version: &str) -> Result<Option<StoredPolicy>>;
     /// Every version, in order of effective date, then publication.
     async fn policies(&self) -> Result<Vec<StoredPolicy>>;
-    async fn insert_policy(&self, policy: &StoredPolicy) -> Result<()>;
+    /// Stores a version with its log entry (in the outbox), all or nothing.
+    async fn insert_policy(&self, policy: &StoredPolicy, log: &[PendingEntry]) -> Result<()>;
 }

@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::message::{self, QueuedEvent, ResolvedAsset};
 use super::read::ReportAnswer;
 use super::store::StoredReport;
-use crate::consents::store::StoredConsent;
+use crate::consents::store::ConsentWindow;
 use crate::error::{Error, Kind, Result};
 use crate::manifests::store::{ManifestAssetRef, ManifestTerms};
 use crate::platform::Platform;
@@ -165,7 +165,7 @@ pub async fn accept(p: &impl Platform, orchestrator: &Principal, raw: &[u8]) -> 
 fn judge(
     e: &UsageEvent,
     facts: &HashMap<String, ManifestFacts>,
-    consents: &HashMap<String, StoredConsent>,
+    consents: &HashMap<String, ConsentWindow>,
     seen: &HashMap<String, Sha256Digest>,
     now: Timestamp,
 ) -> std::result::Result<Vec<ResolvedAsset>, RefusalReason> {
@@ -278,17 +278,13 @@ async fn load_facts(
 async fn load_consents(
     p: &impl Platform,
     facts: &HashMap<String, ManifestFacts>,
-) -> Result<HashMap<String, StoredConsent>> {
+) -> Result<HashMap<String, ConsentWindow>> {
     let ids: BTreeSet<&str> = facts
         .values()
         .flat_map(|m| m.by_hash.values().map(|a| a.consent_id.as_str()))
         .collect();
     let ids: Vec<&str> = ids.into_iter().collect();
-    Ok(p.consents(&ids)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.clone(), c))
-        .collect())
+    Ok(p.consent_windows(&ids).await?.into_iter().collect())
 }
 
 /// Packs the accepted events into queue messages and sends them.
